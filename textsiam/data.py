@@ -1,0 +1,319 @@
+"""Reading pair files: format and column detection, label mapping, validation, and grouped splits."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .errors import TextsiamError, suggest
+
+logger = logging.getLogger("textsiam")
+
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_pairs.csv"
+MAX_TEXT_CHARS = 20_000  # longer texts are cut: no tower reads that far, and tokenising megabytes is slow
+
+# Known column layouts, tried in order: (text1, text2, label). Matching ignores case.
+KNOWN_LAYOUTS: list[tuple[str, str, str | None]] = [
+    ("question1", "question2", "is_duplicate"),
+    ("sentence1", "sentence2", "label"),
+    ("text1", "text2", "label"),
+    ("question", "answer", "label"),
+    ("question", "sentence", "label"),  # WikiQA release TSV
+    ("title", "body", None),
+    ("anchor", "positive", None),
+]
+GROUP_COLUMNS = ("question_id", "questionid", "qid")
+
+POSITIVE_WORDS = {"1", "1.0", "true", "yes", "y", "duplicate", "is_duplicate", "dup", "similar", "match", "pos"}
+NEGATIVE_WORDS = {"0", "0.0", "false", "no", "n", "not_duplicate", "not duplicate", "non-duplicate",
+                  "different", "not_similar", "dissimilar", "mismatch", "neg"}
+
+
+def resolve_data(data: str | Path) -> str | Path:
+    """Map the special names ``sample`` and ``quora`` to their sources; anything else is a path."""
+    if str(data) == "sample":
+        return SAMPLE_PATH
+    return data
+
+
+def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
+               chunksize: int | None = None, encoding: str = "utf-8") -> pd.DataFrame | Iterator[pd.DataFrame]:
+    """Read a CSV or TSV (plain or .gz) as strings, with clear errors for every way a file can be broken.
+
+    The separator is sniffed from the first line, so a TSV named .csv (or the reverse) still reads.
+    With ``chunksize``, returns an iterator of DataFrames (for streaming large files).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TextsiamError(f"{path}: no such file.")
+    if path.is_dir():
+        raise TextsiamError(f"{path}: is a directory, expected a CSV or TSV file.")
+    first_line = _first_line(path, encoding)
+    if not first_line.strip():
+        raise TextsiamError(f"{path}: the file is empty.")
+    sep = sep or ("\t" if first_line.count("\t") > first_line.count(",") else ",")
+    names = None
+    if header:
+        columns = next(csv.reader([first_line], delimiter=sep))
+        columns = [c.strip() for c in columns]
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        if dupes:
+            raise TextsiamError(f"{path}: duplicated column name(s) in the header: {', '.join(dupes)}; "
+                                "rename them so each column is unique.")
+        names = columns
+    try:
+        reader = pd.read_csv(
+            path, sep=sep, dtype=str, keep_default_na=False, na_values=[], header=0 if header else None,
+            names=names if header else None, encoding=encoding, compression="infer",
+            engine="c", on_bad_lines="error", chunksize=chunksize, quoting=csv.QUOTE_MINIMAL,
+        )
+        if chunksize is None:
+            return _check_not_empty(path, reader)
+        return _checked_chunks(path, reader)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise _read_error(path, exc, encoding) from None
+
+
+def _checked_chunks(path: Path, reader) -> Iterator[pd.DataFrame]:
+    n = 0
+    try:
+        for chunk in reader:
+            n += len(chunk)
+            yield chunk
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise _read_error(path, exc, "utf-8") from None
+    if n == 0:
+        raise TextsiamError(f"{path}: the file has a header but no data rows.")
+
+
+def _check_not_empty(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    if len(frame) == 0:
+        raise TextsiamError(f"{path}: the file has a header but no data rows.")
+    return frame
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.readline()
+    except (OSError, EOFError) as exc:
+        raise TextsiamError(f"{path}: cannot read the file ({exc}).") from None
+    try:
+        return raw.decode(encoding).lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise _read_error(path, exc, encoding) from None
+
+
+def _read_error(path: Path, exc: Exception, encoding: str) -> TextsiamError:
+    if isinstance(exc, UnicodeDecodeError):
+        line = _line_of_bad_byte(path, encoding)
+        where = f" (line {line})" if line else ""
+        return TextsiamError(f"{path}: not valid {encoding} text{where}; re-save the file as UTF-8, "
+                             "or pass --encoding latin-1 if that is what it is.")
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return TextsiamError(f"{path}: the file is empty.")
+    message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    message = message.replace("Error tokenizing data. C error: ", "")
+    return TextsiamError(f"{path}: malformed CSV/TSV: {message}. Check for ragged rows or an unclosed quote.")
+
+
+def _line_of_bad_byte(path: Path, encoding: str) -> int | None:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def detect_columns(columns: list[str], text1: str | None = None, text2: str | None = None,
+                   label: str | None = None, *, source: str = "the file") -> tuple[str, str, str | None]:
+    """Find the two text columns and the label column, by the names given or by known layouts."""
+    by_lower = {c.lower(): c for c in columns}
+
+    def pick(name: str, option: str) -> str:
+        if name in columns:
+            return name
+        if name.lower() in by_lower:
+            return by_lower[name.lower()]
+        raise TextsiamError(f"{source}: no column {name!r} ({option}).{suggest(name, columns)} "
+                            f"Columns are: {', '.join(columns)}.")
+
+    if text1 or text2:
+        if not (text1 and text2):
+            raise TextsiamError("give both --text1 and --text2, or neither to detect them.")
+        found_label = pick(label, "--label") if label else _known_label(by_lower)
+        return pick(text1, "--text1"), pick(text2, "--text2"), found_label
+    for t1, t2, lab in KNOWN_LAYOUTS:
+        if t1 in by_lower and t2 in by_lower:
+            found_label = pick(label, "--label") if label else (by_lower.get(lab) if lab else None)
+            return by_lower[t1], by_lower[t2], found_label or _known_label(by_lower)
+    raise TextsiamError(
+        f"{source}: cannot tell which columns hold the two texts (columns: {', '.join(columns)}). "
+        "Name them question1/question2, sentence1/sentence2, text1/text2, question/answer or title/body, "
+        "or pass --text1 and --text2 (and --label)."
+    )
+
+
+def _known_label(by_lower: dict[str, str]) -> str | None:
+    for name in ("is_duplicate", "label", "is_similar", "is_relevant", "score"):
+        if name in by_lower:
+            return by_lower[name]
+    return None
+
+
+def map_labels(values: pd.Series, *, source: str = "the file", column: str = "label") -> np.ndarray:
+    """Map 0/1, true/false, yes/no, duplicate/not_duplicate (any case) to 0/1; reject anything else."""
+    lowered = values.astype(str).str.strip().str.lower()
+    out = np.full(len(values), -1, dtype=np.int64)
+    out[lowered.isin(POSITIVE_WORDS).to_numpy()] = 1
+    out[lowered.isin(NEGATIVE_WORDS).to_numpy()] = 0
+    bad = np.flatnonzero(out < 0)
+    if len(bad):
+        examples = ", ".join(f"row {i} ({values.iloc[i]!r})" for i in bad[:5])
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise TextsiamError(f"{source}: column {column!r} has {len(bad)} label(s) that are not 0/1, "
+                            f"yes/no, true/false or duplicate/not_duplicate: {examples}{more}.")
+    return out
+
+
+def clean_texts(texts: pd.Series) -> pd.Series:
+    """Strip texts and cut any longer than MAX_TEXT_CHARS, with one warning saying how many."""
+    texts = texts.fillna("").astype(str).str.strip()
+    too_long = texts.str.len() > MAX_TEXT_CHARS
+    if too_long.any():
+        logger.warning("%d text(s) longer than %d characters were truncated (first at row %d).",
+                       int(too_long.sum()), MAX_TEXT_CHARS, int(np.flatnonzero(too_long.to_numpy())[0]))
+        texts = texts.where(~too_long, texts.str.slice(0, MAX_TEXT_CHARS))
+    return texts
+
+
+def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None = None,
+               label: str | None = None, require_label: bool = True, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a pair file into a table with columns ``row, text1, text2, label[, group]``.
+
+    ``data`` is a path, ``sample`` (the bundled offline sample) or ``quora`` (QQP from the Hub).
+    ``row`` is the 0-based data-row number in the file. Rows whose text is empty are dropped with a
+    warning that names them. ``label`` is -1 where the file has no labels and ``require_label`` is False.
+    """
+    if str(data) == "quora":
+        return _read_quora_from_hub()
+    path = Path(resolve_data(data))
+    frame = read_table(path, encoding=encoding)
+    columns = list(frame.columns)
+    if _looks_headerless(columns):
+        frame = read_table(path, header=False, encoding=encoding)
+        frame.columns = ["text1", "text2", "label"][: frame.shape[1]] + [f"c{i}" for i in range(3, frame.shape[1])]
+        columns = list(frame.columns)
+    c1, c2, c_label = detect_columns(columns, text1, text2, label, source=str(path))
+    pairs = pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame[c1]),
+                          "text2": clean_texts(frame[c2])})
+    if c_label is not None:
+        pairs["label"] = map_labels(frame[c_label], source=str(path), column=c_label)
+    elif require_label:
+        raise TextsiamError(f"{path}: no label column found (columns: {', '.join(columns)}); "
+                            "name it is_duplicate or label, or pass --label.")
+    else:
+        pairs["label"] = -1
+    group_col = next((c for c in columns if c.lower() in GROUP_COLUMNS), None)
+    if group_col is not None:
+        pairs["group"] = frame[group_col].astype(str).to_numpy()
+    empty = (pairs["text1"] == "") | (pairs["text2"] == "")
+    if empty.all():
+        raise TextsiamError(f"{path}: every row has an empty text in {c1!r} or {c2!r}.")
+    if empty.any():
+        rows = pairs.loc[empty, "row"].tolist()
+        logger.warning("%s: skipped %d row(s) with an empty text: rows %s%s.", path, len(rows),
+                       ", ".join(map(str, rows[:10])), " …" if len(rows) > 10 else "")
+        pairs = pairs[~empty].reset_index(drop=True)
+    return pairs
+
+
+def _looks_headerless(columns: list[str]) -> bool:
+    """A header row whose last field is a 0/1 label and which names no known column is data (WikiQASent)."""
+    known = {name for layout in KNOWN_LAYOUTS for name in layout if name} | {"label", "is_duplicate"}
+    return len(columns) >= 3 and columns[-1].strip() in {"0", "1"} and not known & {c.lower() for c in columns}
+
+
+def _read_quora_from_hub() -> pd.DataFrame:
+    try:
+        from datasets import load_dataset
+
+        dataset = load_dataset("nyu-mll/glue", "qqp", split="train")
+    except Exception as exc:  # offline, hub down, or datasets missing: all mean the same to the user
+        raise TextsiamError(
+            "--data quora downloads Quora Question Pairs from the Hugging Face Hub, which is not reachable "
+            f"here ({type(exc).__name__}). Use --data sample for the bundled offline sample, or --data PATH "
+            "to a CSV/TSV such as Kaggle's QQP train.csv."
+        ) from None
+    frame = dataset.to_pandas()
+    return pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame["question1"]),
+                         "text2": clean_texts(frame["question2"]), "label": frame["label"].astype(np.int64)})
+
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalise_text(text: str) -> str:
+    """Lower-case and collapse whitespace: the key under which texts count as exact duplicates."""
+    return " ".join(str(text).lower().split())
+
+
+def group_key(text: str) -> str:
+    """Lower-case alphanumerics only, so tokenised ("idea ?") and raw ("idea?") copies of a question match."""
+    return _NON_WORD.sub("", str(text).lower())
+
+
+def pair_groups(pairs: pd.DataFrame) -> np.ndarray:
+    """Connected components of the graph whose nodes are normalised texts and whose edges are pairs.
+
+    If the file names a question id (``group`` column), pairs sharing it are joined as well.
+    """
+    keys = pd.concat([pairs["text1"].map(group_key), pairs["text2"].map(group_key)], ignore_index=True)
+    codes, _ = pd.factorize(keys)
+    n_pairs = len(pairs)
+    src, dst = codes[:n_pairs], codes[n_pairs:]
+    n_nodes = int(codes.max()) + 1
+    if "group" in pairs:
+        group_codes, _ = pd.factorize(pairs["group"])
+        extra = group_codes + n_nodes
+        src = np.concatenate([src, src])
+        dst = np.concatenate([dst, extra])
+        n_nodes += int(group_codes.max()) + 1
+    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n_nodes, n_nodes))
+    _, component = connected_components(graph, directed=False)
+    return component[codes[:n_pairs]]
+
+
+def grouped_split(pairs: pd.DataFrame, *, seed: int = 42, dev_fraction: float = 0.1,
+                  test_fraction: float = 0.1) -> np.ndarray:
+    """Assign each pair to ``train``, ``dev`` or ``test`` so that no text is in two splits.
+
+    Whole connected components (see ``pair_groups``) are shuffled with ``seed`` and dealt out until each
+    split holds its share of pairs. Components larger than the dev share go to train.
+    """
+    groups = pair_groups(pairs)
+    sizes = np.bincount(groups)
+    order = np.random.default_rng(seed).permutation(len(sizes))
+    targets = {"test": test_fraction * len(pairs), "dev": dev_fraction * len(pairs)}
+    filled = {"test": 0, "dev": 0}
+    split_of_group = np.full(len(sizes), "train", dtype=object)
+    for group in order:
+        for name in ("test", "dev"):
+            if filled[name] + sizes[group] <= targets[name] + 0.5:
+                split_of_group[group] = name
+                filled[name] += sizes[group]
+                break
+    return split_of_group[groups].astype(str)

@@ -1,0 +1,137 @@
+"""SiameseModel: a SentenceTransformer plus textsiam's metadata (tower, loss, threshold, split, metrics)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .errors import TextsiamError
+
+logger = logging.getLogger("textsiam")
+
+METADATA_FILE = "textsiam.json"
+# Route names of pseudo-siamese models: text1 goes through one tower, text2 through the other.
+SIDES = ("text1", "text2")
+
+
+class SiameseModel:
+    """A trained pair scorer. ``encoder`` is a plain SentenceTransformer; ``metadata`` is textsiam.json."""
+
+    def __init__(self, encoder, metadata: dict[str, Any] | None = None) -> None:
+        self.encoder = encoder
+        self.metadata: dict[str, Any] = dict(metadata or {})
+
+    @property
+    def threshold(self) -> float | None:
+        """The decision threshold chosen on the dev split, or None for a model textsiam did not train."""
+        value = self.metadata.get("threshold")
+        return None if value is None else float(value)
+
+    @property
+    def is_pseudo(self) -> bool:
+        return self.metadata.get("arch") == "pseudo"
+
+    def encode(self, texts: Sequence[str], *, side: str = "text1", batch_size: int = 64,
+               show_progress_bar: bool = False) -> np.ndarray:
+        """Embed texts; ``side`` picks the tower of a pseudo-siamese model (``text1`` or ``text2``)."""
+        kwargs = {"task": side} if self.is_pseudo else {}
+        return self.encoder.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
+                                   show_progress_bar=show_progress_bar, **kwargs)
+
+    def similarity(self, embeddings1: np.ndarray, embeddings2: np.ndarray) -> np.ndarray:
+        """Row-wise similarity of two embedding arrays with the model's own similarity function."""
+        scores = self.encoder.similarity_pairwise(torch.as_tensor(embeddings1), torch.as_tensor(embeddings2))
+        return scores.cpu().numpy().astype(np.float64)
+
+    def score(self, text1: Sequence[str], text2: Sequence[str], *, batch_size: int = 64,
+              show_progress_bar: bool = False) -> np.ndarray:
+        """Similarity of each (text1[i], text2[i]); higher means more alike."""
+        if len(text1) != len(text2):
+            raise ValueError(f"text1 and text2 differ in length ({len(text1)} vs {len(text2)})")
+        if self.is_pseudo:
+            e1 = self.encode(text1, side="text1", batch_size=batch_size, show_progress_bar=show_progress_bar)
+            e2 = self.encode(text2, side="text2", batch_size=batch_size, show_progress_bar=show_progress_bar)
+        else:
+            # One shared tower: encode each distinct text once.
+            unique = list(dict.fromkeys([*text1, *text2]))
+            index = {text: i for i, text in enumerate(unique)}
+            embeddings = self.encode(unique, batch_size=batch_size, show_progress_bar=show_progress_bar)
+            e1 = embeddings[[index[t] for t in text1]]
+            e2 = embeddings[[index[t] for t in text2]]
+        return self.similarity(e1, e2)
+
+    def predict(self, text1: Sequence[str], text2: Sequence[str], **kwargs) -> np.ndarray:
+        """1 where the score reaches the saved threshold, else 0."""
+        if self.threshold is None:
+            raise TextsiamError("this model has no saved threshold; pass --threshold.")
+        return (self.score(text1, text2, **kwargs) >= self.threshold).astype(np.int64)
+
+    def save(self, path: str | Path) -> None:
+        """Write the SentenceTransformer directory and textsiam.json beside it (safetensors weights)."""
+        path = Path(path)
+        self.encoder.save(str(path), safe_serialization=True)
+        (path / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=_to_json))
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def load(path_or_name: str | Path, *, device: str | None = None) -> SiameseModel:
+    """Load a textsiam model directory, or any SentenceTransformer directory or Hub name (no threshold).
+
+    Weights load only from safetensors; pickled ``.bin``/``.pt`` weights are refused, and no code from
+    the directory is ever run (``trust_remote_code`` stays False).
+    """
+    from sentence_transformers import SentenceTransformer
+
+    path = Path(path_or_name)
+    metadata: dict[str, Any] = {}
+    if path.exists():
+        if not path.is_dir():
+            raise TextsiamError(f"{path}: expected a model directory, found a file.")
+        _check_model_dir(path)
+        if (path / METADATA_FILE).exists():
+            try:
+                metadata = json.loads((path / METADATA_FILE).read_text())
+            except json.JSONDecodeError as exc:
+                raise TextsiamError(f"{path / METADATA_FILE}: not valid JSON ({exc}).") from None
+    elif _looks_like_path(str(path_or_name)):
+        raise TextsiamError(f"{path}: no such model directory.")
+    try:
+        encoder = SentenceTransformer(str(path_or_name), device=device or "cpu", trust_remote_code=False,
+                                      model_kwargs={"use_safetensors": True})
+    except TextsiamError:
+        raise
+    except Exception as exc:
+        where = "directory" if path.exists() else "model name (is the Hugging Face Hub reachable?)"
+        raise TextsiamError(f"{path_or_name}: cannot load as a SentenceTransformer {where}: "
+                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    return SiameseModel(encoder, metadata)
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or name.endswith(("/", "\\"))
+
+
+def _check_model_dir(path: Path) -> None:
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise TextsiamError(f"{path}: not a textsiam or SentenceTransformer model directory "
+                            "(no modules.json or config.json).")
+    pickled = [p for p in path.rglob("*") if p.suffix in {".bin", ".pt", ".pth", ".pkl", ".ckpt"}]
+    if pickled:
+        raise TextsiamError(f"{path}: holds pickled weights ({pickled[0].name}), which could run code when "
+                            "loaded; textsiam loads only safetensors. Re-save the model with safetensors.")
+    weights = list(path.rglob("*.safetensors"))
+    if not weights:
+        raise TextsiamError(f"{path}: no model weights (*.safetensors) found; the directory is incomplete.")
