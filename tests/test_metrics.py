@@ -1,0 +1,80 @@
+from itertools import product
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import f1_score
+
+from textsiam.errors import TextsiamError
+from textsiam.metrics import binary_metrics, choose_threshold, ranking_metrics
+
+scores_and_labels = st.lists(
+    st.tuples(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 0.9, 1.0]), st.integers(0, 1)), min_size=4, max_size=14
+).filter(lambda rows: sum(lab for _, lab in rows) >= 2 and sum(1 - lab for _, lab in rows) >= 2)
+
+
+def brute_force_best_f1(scores: np.ndarray, labels: np.ndarray) -> float:
+    cuts = np.unique(scores)
+    return max(f1_score(labels, (scores >= c).astype(int), zero_division=0) for c in cuts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(scores_and_labels)
+def test_threshold_never_cuts_between_ties_and_is_f1_optimal(rows):
+    scores = np.array([s for s, _ in rows])
+    labels = np.array([lab for _, lab in rows])
+    threshold = choose_threshold(scores, labels)
+    assert threshold not in set(scores.tolist())  # cuts strictly between distinct scores
+    for s in np.unique(scores):  # tied scores all fall on one side
+        assert len({bool(x >= threshold) for x in scores[scores == s]}) == 1
+    achieved = f1_score(labels, (scores >= threshold).astype(int))
+    assert achieved == pytest.approx(brute_force_best_f1(scores, labels))
+
+
+@settings(max_examples=100, deadline=None)
+@given(scores_and_labels, st.randoms())
+def test_threshold_invariant_to_row_order(rows, rnd):
+    shuffled = list(rows)
+    rnd.shuffle(shuffled)
+    first = choose_threshold(np.array([s for s, _ in rows]), np.array([lab for _, lab in rows]))
+    second = choose_threshold(np.array([s for s, _ in shuffled]), np.array([lab for _, lab in shuffled]))
+    assert first == second
+
+
+def test_threshold_small_cases_exhaustive():
+    # Every labelling of 6 rows with scores 0..5 that has two of each class.
+    scores = np.arange(6, dtype=float)
+    for labels in product([0, 1], repeat=6):
+        labels = np.array(labels)
+        if labels.sum() < 2 or (1 - labels).sum() < 2:
+            continue
+        t = choose_threshold(scores, labels)
+        assert f1_score(labels, (scores >= t).astype(int)) == pytest.approx(brute_force_best_f1(scores, labels))
+
+
+def test_threshold_needs_both_classes_in_dev():
+    with pytest.raises(TextsiamError, match="dev split"):
+        choose_threshold(np.array([0.1, 0.2, 0.3]), np.array([1, 1, 0]))
+
+
+def test_binary_metrics_values():
+    scores = np.array([0.9, 0.8, 0.3, 0.2])
+    labels = np.array([1, 0, 1, 0])
+    m = binary_metrics(scores, labels, threshold=0.5)
+    assert m["precision"] == 0.5 and m["recall"] == 0.5 and m["accuracy"] == 0.5
+    assert m["roc_auc"] == pytest.approx(0.75)
+    assert set(m) == {"roc_auc", "f1", "precision", "recall", "accuracy", "average_precision", "threshold", "n"}
+    assert m["n"] == 4
+
+
+def test_ranking_metrics_standard_protocol():
+    groups = np.array(["q1", "q1", "q1", "q2", "q2", "q3", "q3"])
+    scores = np.array([0.9, 0.5, 0.1, 0.8, 0.7, 0.6, 0.4])
+    labels = np.array([0, 1, 1, 1, 0, 0, 0])  # q3 has no correct candidate: left out
+    m = ranking_metrics(groups, scores, labels)
+    assert m["n_questions"] == 2
+    # q1: hits at ranks 2 and 3 -> AP (1/2 + 2/3)/2, RR 1/2; q2: hit at rank 1 -> AP 1, RR 1.
+    assert m["map"] == pytest.approx(((0.5 + 2 / 3) / 2 + 1) / 2)
+    assert m["mrr"] == pytest.approx(0.75)
+    assert m["p_at_1"] == pytest.approx(0.5)

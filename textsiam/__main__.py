@@ -1,0 +1,3 @@
+from textsiam.cli import main
+
+main()

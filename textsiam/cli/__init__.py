@@ -1,0 +1,9 @@
+"""The textsiam command line: one Typer app, one module per command."""
+
+from . import evaluate, predict, train  # noqa: F401  (each module registers its command)
+from .app import app
+
+
+def main() -> None:
+    """Entry point of the ``textsiam`` console script."""
+    app()

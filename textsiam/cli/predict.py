@@ -1,0 +1,28 @@
+"""textsiam predict: add score and is_duplicate to every row of a pair file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..prediction import predict_file
+from .app import app, run_command
+
+
+@app.command("predict")
+def predict_command(
+    model: str = typer.Argument(..., help="A textsiam model directory (or any SentenceTransformer with --threshold)."),
+    data: Path = typer.Argument(..., help="Pair file to score (CSV/TSV, .gz ok); labels are not needed."),
+    output: Path = typer.Option(..., "--output", "-o", help="Scored CSV (or .tsv) to write."),
+    threshold: float = typer.Option(None, help="Override the model's saved threshold."),
+    text1: str = typer.Option(None, help="Column of the first text, if not detected."),
+    text2: str = typer.Option(None, help="Column of the second text, if not detected."),
+    chunksize: int = typer.Option(20_000, help="Rows read and scored at a time."),
+    overwrite: bool = typer.Option(False, help="Replace an existing output file."),
+) -> None:
+    """Score pairs with the model's frozen threshold; every input row is written, in order."""
+    counts = run_command(predict_file, model, data, output, threshold=threshold, text1=text1, text2=text2,
+                         chunksize=chunksize, overwrite=overwrite)
+    typer.echo(f"rows read {counts['read']}, written {counts['written']}, rejected {counts['rejected']} "
+               f"(empty score, see the reason column) -> {output}")

@@ -1,0 +1,159 @@
+"""Loss name → a sentence-transformers loss, and the training rows that loss expects.
+
+Every loss here is sentence-transformers' own; textsiam only turns labelled pairs into the rows each
+loss needs (pairs, triplets, labelled single texts or positive pairs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from datasets import Dataset
+from sentence_transformers.sentence_transformer import losses
+from sentence_transformers.sentence_transformer.losses.contrastive import SiameseDistanceMetric
+from sentence_transformers.sentence_transformer.losses.triplet import TripletDistanceMetric
+
+from .data import group_key
+from .errors import TextsiamError, check_choice, check_positive
+
+LOSSES = ("contrastive", "online-contrastive", "triplet", "batch-hard-triplet", "cosine", "in-batch-negatives")
+DISTANCES = ("cosine", "euclidean", "manhattan")
+DEFAULT_MARGINS = {"cosine": 0.5, "euclidean": 1.0, "manhattan": 5.0}
+
+_SIAMESE_DISTANCE = {"cosine": SiameseDistanceMetric.COSINE_DISTANCE,
+                     "euclidean": SiameseDistanceMetric.EUCLIDEAN,
+                     "manhattan": SiameseDistanceMetric.MANHATTAN}
+_TRIPLET_DISTANCE = {"cosine": TripletDistanceMetric.COSINE,
+                     "euclidean": TripletDistanceMetric.EUCLIDEAN,
+                     "manhattan": TripletDistanceMetric.MANHATTAN}
+# Columns of each row format, and the tower (route) each column goes through in a pseudo-siamese model.
+ROUTES = {"pairs": {"text1": "text1", "text2": "text2"},
+          "triplets": {"anchor": "text1", "positive": "text2", "negative": "text2"},
+          "positives": {"anchor": "text1", "positive": "text2"},
+          "labelled_texts": {"text": "text1"}}
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """What the user chose: a loss name, a distance and a margin (None = the distance's default)."""
+
+    name: str = "online-contrastive"
+    distance: str = "cosine"
+    margin: float | None = None
+
+    def __post_init__(self) -> None:
+        check_choice("--loss", self.name, LOSSES)
+        check_choice("--distance", self.distance, DISTANCES)
+        if self.margin is not None:
+            check_positive("--margin", self.margin)
+
+    @property
+    def effective_margin(self) -> float:
+        return self.margin if self.margin is not None else DEFAULT_MARGINS[self.distance]
+
+    @property
+    def row_format(self) -> str:
+        return {"triplet": "triplets", "batch-hard-triplet": "labelled_texts",
+                "in-batch-negatives": "positives"}.get(self.name, "pairs")
+
+    @property
+    def similarity(self) -> str:
+        """The similarity the trained embeddings are meant to be compared with (saved in the model)."""
+        if self.name in ("cosine", "in-batch-negatives"):
+            return "cosine"
+        return self.distance
+
+
+def build_loss(spec: LossSpec, model):
+    """The sentence-transformers loss object for ``spec``."""
+    margin = spec.effective_margin
+    if spec.name == "contrastive":
+        return losses.ContrastiveLoss(model, distance_metric=_SIAMESE_DISTANCE[spec.distance], margin=margin)
+    if spec.name == "online-contrastive":
+        return losses.OnlineContrastiveLoss(model, distance_metric=_SIAMESE_DISTANCE[spec.distance],
+                                            margin=margin)
+    if spec.name == "triplet":
+        return losses.TripletLoss(model, distance_metric=_TRIPLET_DISTANCE[spec.distance], triplet_margin=margin)
+    if spec.name == "batch-hard-triplet":
+        distance = {"cosine": losses.BatchHardTripletLossDistanceFunction.cosine_distance,
+                    "euclidean": losses.BatchHardTripletLossDistanceFunction.eucledian_distance,
+                    "manhattan": _manhattan_matrix}[spec.distance]
+        return losses.BatchHardTripletLoss(model, distance_metric=distance, margin=margin)
+    if spec.name == "cosine":
+        return losses.CosineSimilarityLoss(model)
+    return losses.MultipleNegativesRankingLoss(model)
+
+
+def _manhattan_matrix(embeddings):
+    import torch
+
+    return torch.cdist(embeddings, embeddings, p=1)
+
+
+def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42) -> Dataset:
+    """Turn labelled pairs (``text1, text2, label``) into the rows ``spec``'s loss trains on."""
+    fmt = spec.row_format
+    if fmt == "pairs":
+        label = pairs["label"].astype(np.float32 if spec.name == "cosine" else np.int64)
+        return Dataset.from_dict({"text1": pairs["text1"].tolist(), "text2": pairs["text2"].tolist(),
+                                  "label": label.tolist()})
+    if fmt == "triplets":
+        return Dataset.from_pandas(build_triplets(pairs, seed=seed), preserve_index=False)
+    if fmt == "positives":
+        positives = pairs[pairs["label"] == 1] if (pairs["label"] >= 0).any() else pairs
+        if positives.empty:
+            raise TextsiamError("--loss in-batch-negatives needs pairs labelled 1 (duplicates); there are none.")
+        return Dataset.from_dict({"anchor": positives["text1"].tolist(), "positive": positives["text2"].tolist()})
+    return Dataset.from_pandas(duplicate_clusters(pairs), preserve_index=False)
+
+
+def build_triplets(pairs: pd.DataFrame, *, seed: int = 42) -> pd.DataFrame:
+    """(anchor, positive, negative) from labelled pairs: a duplicate and a non-duplicate of each anchor.
+
+    Both sides of a duplicate pair serve as anchor. The negative is a text labelled non-duplicate of the
+    anchor where the file has one, otherwise a random text from another pair (almost surely unrelated).
+    """
+    rng = np.random.default_rng(seed)
+    negatives: dict[str, list[str]] = {}
+    for a, b in pairs.loc[pairs["label"] == 0, ["text1", "text2"]].itertuples(index=False):
+        negatives.setdefault(a, []).append(b)
+        negatives.setdefault(b, []).append(a)
+    positives = pairs[pairs["label"] == 1]
+    if positives.empty:
+        raise TextsiamError("--loss triplet needs pairs labelled 1 (duplicates); there are none.")
+    pool = pd.concat([pairs["text1"], pairs["text2"]]).unique()
+    rows = []
+    for a, b in positives[["text1", "text2"]].itertuples(index=False):
+        for anchor, positive in ((a, b), (b, a)):
+            options = negatives.get(anchor)
+            if options:
+                negative = options[rng.integers(len(options))]
+            else:
+                negative = pool[rng.integers(len(pool))]
+                while group_key(negative) in (group_key(anchor), group_key(positive)) and len(pool) > 2:
+                    negative = pool[rng.integers(len(pool))]
+            rows.append((anchor, positive, negative))
+    return pd.DataFrame(rows, columns=["anchor", "positive", "negative"])
+
+
+def duplicate_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct text with a class id: texts joined by duplicate pairs share a class."""
+    from .data import pair_groups
+
+    positives = pairs[pairs["label"] == 1]
+    texts = pd.concat([pairs["text1"], pairs["text2"]]).drop_duplicates().tolist()
+    cluster_of: dict[str, int] = {}
+    if not positives.empty:
+        for (a, b), group in zip(positives[["text1", "text2"]].itertuples(index=False),
+                                 pair_groups(positives), strict=True):
+            cluster_of[a] = cluster_of[b] = int(group)
+    next_id = max(cluster_of.values(), default=-1) + 1
+    labels = []
+    for text in texts:
+        if text not in cluster_of:
+            cluster_of[text] = next_id
+            next_id += 1
+        labels.append(cluster_of[text])
+    return pd.DataFrame({"text": texts, "label": labels})

@@ -1,0 +1,107 @@
+"""Threshold choice, binary metrics (F1, ROC-AUC, AP, …), ranking metrics (MAP, MRR, P@1) and plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from .errors import TextsiamError
+
+MIN_DEV_PER_CLASS = 2
+
+
+def choose_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold that maximises F1 of ``score >= threshold``, cut halfway between two distinct scores.
+
+    Cutting halfway (never at a score itself) means tied scores always fall on the same side, and the
+    result does not depend on row order. On equal F1 the higher threshold wins.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    counts = np.bincount(labels, minlength=2)
+    if counts.min() < MIN_DEV_PER_CLASS:
+        raise TextsiamError(
+            f"the dev split has {counts[1]} duplicate and {counts[0]} non-duplicate pair(s); at least "
+            f"{MIN_DEV_PER_CLASS} of each are needed to choose a threshold. Use more data or a larger --dev-fraction."
+        )
+    distinct = np.unique(scores)[::-1]  # descending
+    # Predicting positive for every score >= distinct[k]: true positives and predicted positives per cut.
+    order = np.argsort(-scores, kind="stable")
+    sorted_scores, sorted_labels = scores[order], labels[order]
+    last_of_each = np.searchsorted(-sorted_scores, -distinct, side="right") - 1
+    tp = np.cumsum(sorted_labels)[last_of_each]
+    predicted = last_of_each + 1
+    f1 = 2 * tp / (predicted + counts[1])
+    best = int(np.flatnonzero(f1 == f1.max())[0])
+    below = distinct[best + 1] if best + 1 < len(distinct) else distinct[best] - 1.0
+    return float((distinct[best] + below) / 2)
+
+
+def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, float]:
+    """ROC-AUC, F1, precision, recall, accuracy and average precision at a fixed threshold."""
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64)
+    predicted = (scores >= threshold).astype(np.int64)
+    both_classes = len(np.unique(labels)) == 2
+    return {
+        "roc_auc": float(skm.roc_auc_score(labels, scores)) if both_classes else float("nan"),
+        "f1": float(skm.f1_score(labels, predicted, zero_division=0)),
+        "precision": float(skm.precision_score(labels, predicted, zero_division=0)),
+        "recall": float(skm.recall_score(labels, predicted, zero_division=0)),
+        "accuracy": float(skm.accuracy_score(labels, predicted)),
+        "average_precision": float(skm.average_precision_score(labels, scores)) if both_classes else float("nan"),
+        "threshold": float(threshold),
+        "n": int(len(labels)),
+    }
+
+
+def ranking_metrics(groups: np.ndarray, scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """MAP, MRR and P@1 over the groups (questions) that have at least one correct candidate.
+
+    This is the standard WikiQA/TrecQA protocol: questions with no correct candidate are left out.
+    Ties are broken by row order (stable), so results are reproducible.
+    """
+    frame = pd.DataFrame({"group": groups, "score": scores, "label": labels})
+    aps, rrs, p1s = [], [], []
+    for _, group in frame.groupby("group", sort=False):
+        if group["label"].max() < 1:
+            continue
+        ranked = group.sort_values("score", ascending=False, kind="stable")["label"].to_numpy()
+        hits = np.flatnonzero(ranked > 0)
+        precision_at_hits = np.arange(1, len(hits) + 1) / (hits + 1)
+        aps.append(precision_at_hits.mean())
+        rrs.append(1.0 / (hits[0] + 1))
+        p1s.append(float(ranked[0] > 0))
+    if not aps:
+        raise TextsiamError("no question has a correct candidate (label 1); ranking metrics need at least one.")
+    return {"map": float(np.mean(aps)), "mrr": float(np.mean(rrs)), "p_at_1": float(np.mean(p1s)),
+            "n_questions": len(aps)}
+
+
+def plot_curves(scores: np.ndarray, labels: np.ndarray, path: str | Path, *, title: str = "") -> Path:
+    """ROC and precision-recall curves side by side, saved as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fpr, tpr, _ = skm.roc_curve(labels, scores)
+    precision, recall, _ = skm.precision_recall_curve(labels, scores)
+    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(10, 4.2))
+    roc_ax.plot(fpr, tpr, label=f"AUC {skm.auc(fpr, tpr):.3f}")
+    roc_ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=0.8)
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    roc_ax.legend(loc="lower right")
+    pr_ax.plot(recall, precision, label=f"AP {skm.average_precision_score(labels, scores):.3f}")
+    pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall")
+    pr_ax.legend(loc="lower left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
