@@ -208,9 +208,12 @@ def representatives(labels: np.ndarray, pairs: Pairs) -> np.ndarray:
     n = len(labels)
     degree = np.bincount(pairs.a, minlength=n) + np.bincount(pairs.b, minlength=n)
     order = np.lexsort((np.arange(n), -degree, labels))  # by label, then degree desc, then index
-    first = np.r_[True, labels[order][1:] != labels[order][:-1]]
-    best = pd.Series(order[first], index=labels[order][first])
-    return best.loc[labels].to_numpy()
+    sorted_labels = labels[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = sorted_labels[1:] != sorted_labels[:-1]
+    best = np.zeros(n, dtype=np.int64)  # labels are node numbers, so below n
+    best[sorted_labels[first]] = order[first]
+    return best[labels]
 
 
 def cluster(n: int, pairs: Pairs, how: str = "star") -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,95 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sentence_transformers import SentenceTransformer
+
+import textsiam
+from textsiam.errors import TextsiamError
+from textsiam.training import TrainConfig, partial_dir, train
+
+TINY_LSTM = {"embedding_dim": 16, "hidden_dim": 16}
+
+
+def tiny_lstm_config(data: Path, output: Path, **overrides) -> TrainConfig:
+    options = dict(data=str(data), output=str(output), tower="lstm", epochs=2, batch_size=16, seed=3,
+                   dev_fraction=0.2, test_fraction=0.2, extra=TINY_LSTM)
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+def test_lstm_train_saves_a_plain_sentence_transformer_with_metadata(pairs_csv: Path, tmp_path: Path):
+    output = tmp_path / "model"
+    model = train(tiny_lstm_config(pairs_csv, output))
+    meta = json.loads((output / "textsiam.json").read_text())
+    assert meta["tower"] == "lstm" and meta["loss"] == "online-contrastive"
+    assert meta["threshold"] == model.threshold
+    assert set(meta["split"]) == {"train", "dev", "test"}
+    all_rows = sorted(meta["split"]["train"] + meta["split"]["dev"] + meta["split"]["test"])
+    assert all_rows == list(range(60))
+    test_metrics = meta["metrics"]["test"]
+    assert test_metrics["n"] == len(meta["split"]["test"])
+    assert (output / "report" / "metrics.json").exists() and (output / "report" / "curves.png").exists()
+    assert not partial_dir(output).exists()
+    # No lock-in: plain sentence-transformers loads and encodes it, with no textsiam code involved.
+    plain = SentenceTransformer(str(output), trust_remote_code=False)
+    assert plain.encode(["how do i learn python"]).shape == (1, 32)
+    loaded = textsiam.load(output)
+    scores = loaded.score(["how do i learn python"], ["how can i get good at python"])
+    assert np.allclose(scores, model.score(["how do i learn python"], ["how can i get good at python"]), atol=1e-5)
+    assert list(output.rglob("*.safetensors")) and not list(output.rglob("*.bin"))
+
+
+@pytest.mark.parametrize("loss, distance", [("contrastive", "euclidean"), ("contrastive", "manhattan"),
+                                            ("triplet", "cosine"), ("batch-hard-triplet", "euclidean"),
+                                            ("cosine", "cosine"), ("in-batch-negatives", "cosine")])
+def test_every_loss_trains(pairs_csv: Path, tmp_path: Path, loss: str, distance: str):
+    model = train(tiny_lstm_config(pairs_csv, tmp_path / "m", loss=loss, distance=distance, epochs=1))
+    assert model.metadata["loss"] == loss
+    assert model.encoder.similarity_fn_name == model.metadata["similarity"]
+    assert 0.0 <= model.metadata["metrics"]["test"]["roc_auc"] <= 1.0
+
+
+def test_bert_tower_learns_the_sample(tiny_bert_dir: Path, tmp_path: Path):
+    model = train(TrainConfig(data="sample", output=str(tmp_path / "bert"), tower="bert", model=str(tiny_bert_dir),
+                              epochs=3, batch_size=16, learning_rate=1e-3, seed=0))
+    assert model.metadata["tower"] == "bert"
+    # A random 2-layer BERT trained for seconds must already rank duplicates above chance on held-out pairs.
+    assert model.metadata["metrics"]["test"]["roc_auc"] > 0.6
+
+
+def test_single_class_training_data_is_refused(tmp_path: Path):
+    path = tmp_path / "ones.csv"
+    path.write_text("text1,text2,label\n" + "".join(f"a{i},b{i},1\n" for i in range(30)))
+    with pytest.raises(TextsiamError, match="only label 1"):
+        train(tiny_lstm_config(path, tmp_path / "m"))
+
+
+def test_dev_split_too_small_for_a_threshold(tmp_path: Path):
+    path = tmp_path / "few.csv"
+    path.write_text("text1,text2,label\n" + "".join(f"a{i},b{i},{i % 2}\n" for i in range(8)))
+    with pytest.raises(TextsiamError, match="dev split"):
+        train(tiny_lstm_config(path, tmp_path / "m", epochs=1))
+    assert not (tmp_path / "m").exists()
+
+
+def test_existing_output_is_refused_without_overwrite(pairs_csv: Path, tmp_path: Path):
+    output = tmp_path / "m"
+    output.mkdir()
+    with pytest.raises(TextsiamError, match="--overwrite"):
+        train(tiny_lstm_config(pairs_csv, output))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"tower": "cnn"}, "unknown --tower 'cnn'; choose one of: bert, lstm"),
+    ({"loss": "contrastiv"}, "Did you mean 'contrastive'"),
+    ({"distance": "cosin"}, "unknown --distance"),
+    ({"arch": "twin"}, "unknown --arch"),
+    ({"margin": 0.0}, "--margin must be greater than 0"),
+    ({"batch_size": 0}, "--batch-size must be greater than 0"),
+    ({"epochs": -1}, "--epochs must be greater than 0"),
+])
+def test_bad_options_are_refused(tmp_path: Path, overrides: dict, message: str):
+    with pytest.raises(TextsiamError, match=message):
+        tiny_lstm_config(tmp_path / "p.csv", tmp_path / "m", **overrides)
