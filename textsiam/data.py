@@ -247,17 +247,33 @@ def _looks_headerless(columns: list[str]) -> bool:
     return len(columns) >= 3 and columns[-1].strip() in {"0", "1"} and not known & {c.lower() for c in columns}
 
 
+def _hub_reachable(host: str = "huggingface.co", timeout: float = 3.0) -> bool:
+    """A quick connection probe, so offline users get an answer in seconds rather than after retries."""
+    import os
+    import socket
+
+    if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
+        return True  # offline mode reads the local cache; let datasets try it
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def _read_quora_from_hub() -> pd.DataFrame:
+    offline_help = ("Use --data sample for the bundled offline sample, or --data PATH to a CSV/TSV such as "
+                    "Kaggle's QQP train.csv (or set HF_HUB_OFFLINE=1 to use a copy already in your cache).")
+    if not _hub_reachable():
+        raise TextsiamError("--data quora downloads Quora Question Pairs from the Hugging Face Hub, which is "
+                            f"not reachable from this machine. {offline_help}")
     try:
         from datasets import load_dataset
 
         dataset = load_dataset("nyu-mll/glue", "qqp", split="train")
     except Exception as exc:  # offline, hub down, or datasets missing: all mean the same to the user
-        raise TextsiamError(
-            "--data quora downloads Quora Question Pairs from the Hugging Face Hub, which is not reachable "
-            f"here ({type(exc).__name__}). Use --data sample for the bundled offline sample, or --data PATH "
-            "to a CSV/TSV such as Kaggle's QQP train.csv."
-        ) from None
+        raise TextsiamError(f"--data quora: could not load QQP from the Hugging Face Hub "
+                            f"({type(exc).__name__}). {offline_help}") from None
     frame = dataset.to_pandas()
     return pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame["question1"]),
                          "text2": clean_texts(frame["question2"]), "label": frame["label"].astype(np.int64)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import resource
 import time
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ from .cache import EmbeddingCache, default_cache_dir, embed_texts, model_fingerp
 from .data import clean_texts, normalise_text, read_table
 from .errors import TextsiamError, check_choice, check_positive, suggest
 from .files import atomic_path, check_output
+
+logger = logging.getLogger("textsiam")
 
 # Unique texts from which `method="auto"` switches from exact to approximate search (measured: see
 # docs/dedup.md; at 20k texts exact search takes ~5 s on 2 cores and grows with the square of the count).
@@ -56,6 +59,11 @@ def search_space(embeddings: np.ndarray, similarity_fn: str) -> np.ndarray:
     """float32 vectors to index: unit length for cosine (a zero vector stays zero), as they are otherwise."""
     check_choice("similarity function", similarity_fn, METRICS)
     x = np.ascontiguousarray(embeddings, dtype=np.float32)
+    broken = ~np.isfinite(x).all(axis=1)
+    if broken.any():  # e.g. an lstm tower given a text with no known word: no evidence, so no neighbours
+        logger.warning("%d text(s) got a NaN/inf embedding from the model (first: unique text %d); they are "
+                       "kept, each in a cluster of its own.", int(broken.sum()), int(np.flatnonzero(broken)[0]))
+        x[broken] = 0.0
     if similarity_fn == "cosine":
         norms = np.linalg.norm(x, axis=1, keepdims=True)
         np.divide(x, np.maximum(norms, 1e-12), out=x)
@@ -240,7 +248,7 @@ def read_column(path: str | Path, column: str | None, *, encoding: str = "utf-8"
             raise TextsiamError(f"{path}: no column {column!r}.{suggest(column, columns)} "
                                 f"Columns are: {', '.join(columns)}. Pass the right one to --column.")
         column = by_lower[column.lower()]
-    return clean_texts(frame[column]).reset_index(drop=True)
+    return clean_texts(frame[column]).reset_index(drop=True).rename(column)
 
 
 def collapse(texts: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -258,29 +266,39 @@ def collapse(texts: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
     return list(uniques), codes.astype(np.int64), first_row
 
 
+def _per_row(values: np.ndarray, uid: np.ndarray, fill: int = -1) -> np.ndarray:
+    """``values[uid]`` for each row, and ``fill`` for rows with an empty text (uid -1)."""
+    out = np.full(len(uid), fill, dtype=np.int64)
+    out[uid >= 0] = values[uid[uid >= 0]]
+    return out
+
+
 def row_clusters(uid: np.ndarray, labels: np.ndarray, rep: np.ndarray, first_row: np.ndarray) -> pd.DataFrame:
     """clusters.csv: every row in input order; empty texts each get a cluster of their own."""
-    n_rows = len(uid)
-    rows = np.arange(n_rows)
+    rows = np.arange(len(uid))
     empty = uid < 0
-    key = np.where(empty, -1 - rows, labels[np.maximum(uid, 0)])  # negative keys: one cluster per empty row
+    key = np.where(empty, -1 - rows, _per_row(labels, uid))  # negative keys: one cluster per empty row
     cluster_id, _ = pd.factorize(key)  # numbered by first appearance
-    representative = np.where(empty, rows, first_row[rep[np.maximum(uid, 0)]])
+    representative = np.where(empty, rows, _per_row(first_row[rep], uid))
     size = np.bincount(cluster_id)[cluster_id]
     return pd.DataFrame({"row": rows, "cluster_id": cluster_id, "cluster_size": size,
                          "representative_row": representative})
 
 
+def repeated_rows(uid: np.ndarray, first_row: np.ndarray) -> np.ndarray:
+    """Rows whose text already occurred earlier (an exact duplicate after normalising)."""
+    return (uid >= 0) & (_per_row(first_row, uid) != np.arange(len(uid)))
+
+
 def row_pairs(uid: np.ndarray, first_row: np.ndarray, pairs: Pairs, self_score: np.ndarray) -> pd.DataFrame:
     """pairs.csv: near pairs between first occurrences, and each exact repeat paired with its first row."""
-    rows = np.arange(len(uid))
-    repeat = (uid >= 0) & (first_row[np.maximum(uid, 0)] != rows)
+    repeat = np.flatnonzero(repeated_rows(uid, first_row))
     frame = pd.DataFrame({
         "row_a": np.concatenate([first_row[pairs.a], first_row[uid[repeat]]]),
-        "row_b": np.concatenate([first_row[pairs.b], rows[repeat]]),
+        "row_b": np.concatenate([first_row[pairs.b], repeat]),
         "score": np.concatenate([pairs.score, self_score[uid[repeat]]]).astype(np.float32),
     })
-    swap = frame.row_a > frame.row_b
+    swap = (frame.row_a > frame.row_b).to_numpy()
     frame.loc[swap, ["row_a", "row_b"]] = frame.loc[swap, ["row_b", "row_a"]].to_numpy()
     return frame.sort_values(["row_a", "row_b"], kind="stable").reset_index(drop=True)
 
@@ -347,30 +365,34 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     with stages("cluster"):
         labels, rep = cluster(len(unique), pairs, clustering)
         clusters = row_clusters(uid, labels, rep, first_row)
-    write_start = time.perf_counter()
-    with stages("write"):
+    with stages("pairs"):
         table = row_pairs(uid, first_row, pairs, self_score)
-        sizes = clusters.drop_duplicates("cluster_id").cluster_size
-        summary = {
-            "input": str(input_path), "column": column, "model": str(model if not isinstance(model, SiameseModel)
-                                                                    else "<in memory>"),
-            "threshold": threshold, "similarity": similarity_fn, "search": used, "top_k": top_k,
-            "clustering": clustering, "rows": len(texts), "rows_read": len(texts),
-            "rows_written": len(clusters), "rows_rejected": 0, "empty_rows": int((uid < 0).sum()),
-            "unique_texts": len(unique), "exact_duplicate_rows": int(((uid >= 0) & (first_row[np.maximum(uid, 0)]
-                                                                                  != np.arange(len(uid)))).sum()),
-            "texts_encoded": n_encoded, "texts_from_cache": len(unique) - n_encoded,
-            "pairs": len(table), "near_pairs": len(pairs), "clusters": int(len(sizes)),
-            "clusters_with_duplicates": int((sizes > 1).sum()), "largest_cluster": int(sizes.max()),
-        }
-        with atomic_path(output_dir, directory=True) as tmp:
-            table.to_csv(tmp / "pairs.csv", index=False, float_format="%.6f")
-            clusters.to_csv(tmp / "clusters.csv", index=False)
-            summary["seconds"] = {**stages.seconds, "write": round(time.perf_counter() - write_start, 3)}
-            summary["seconds_total"] = round(time.perf_counter() - started, 3)
-            summary["peak_memory_mb"] = peak_memory_mb()
-            (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary = {
+        "input": str(input_path), "column": texts.name, "threshold": threshold, "similarity": similarity_fn,
+        "search": used, "top_k": top_k, "clustering": clustering, **_counts(texts, uid, first_row, clusters),
+        "texts_encoded": n_encoded, "texts_from_cache": len(unique) - n_encoded,
+        "pairs": len(table), "near_pairs": len(pairs),
+    }
+    write_start = time.perf_counter()
+    with atomic_path(output_dir, directory=True) as tmp:
+        table.to_csv(tmp / "pairs.csv", index=False, float_format="%.6f")
+        clusters.to_csv(tmp / "clusters.csv", index=False)
+        summary["seconds"] = {**stages.seconds, "write": round(time.perf_counter() - write_start, 3)}
+        summary["seconds_total"] = round(time.perf_counter() - started, 3)
+        summary["peak_memory_mb"] = peak_memory_mb()
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _counts(texts: pd.Series, uid: np.ndarray, first_row: np.ndarray, clusters: pd.DataFrame) -> dict[str, int]:
+    sizes = clusters.drop_duplicates("cluster_id").cluster_size
+    return {
+        "rows": len(texts), "rows_read": len(texts), "rows_written": len(clusters), "rows_rejected": 0,
+        "empty_rows": int((uid < 0).sum()), "unique_texts": int(len(first_row)),
+        "exact_duplicate_rows": int(repeated_rows(uid, first_row).sum()),
+        "clusters": int(len(sizes)), "clusters_with_duplicates": int((sizes > 1).sum()),
+        "largest_cluster": int(sizes.max()),
+    }
 
 
 def _disable(progress: bool | None) -> bool | None:

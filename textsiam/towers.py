@@ -119,7 +119,7 @@ def load_glove(source: str) -> tuple[list[str], np.ndarray]:
 
 
 def lstm_modules(train_texts: Iterable[str], *, embeddings: str | None = None, embedding_dim: int = 100,
-                 hidden_dim: int = 256, pooling: str = "max", glove_extra_words: int = 50_000,
+                 hidden_dim: int = 128, pooling: str = "mean", glove_extra_words: int = 50_000,
                  max_length: int = 64, seed: int = 42) -> list:
     """WordEmbeddings (vocabulary from the training texts, optionally GloVe-initialised) + BiLSTM + pooling.
 
