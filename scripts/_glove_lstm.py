@@ -22,7 +22,7 @@ def build_glove_lstm(out_dir: str | Path, *, hidden_dim: int = 256, pooling: str
     torch.manual_seed(seed)
     words = pd.read_parquet(Path(ROOT) / "glove_6B_index.parquet")["index"].astype(str).tolist()
     weights = np.load(Path(ROOT) / "glove_6B_50d_emb.npy")
-    tokenizer = WhitespaceTokenizer(vocab=words, do_lower_case=True)
+    tokenizer = WhitespaceTokenizer(vocab=words, stop_words=[], do_lower_case=True)
     embedding = WordEmbeddings(tokenizer=tokenizer, embedding_weights=weights, update_embeddings=False)
     lstm = LSTM(embedding_dimension=50, hidden_dim=hidden_dim, bidirectional=True)
     pool = Pooling(lstm.get_embedding_dimension(), pooling_mode=pooling)

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -94,7 +95,8 @@ def worker_textsiam(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     summary = dedup(args.csv, "question", args.model, args.threshold, output_dir=out, overwrite=True,
                     method=args.method, clustering=args.clustering, cache_dir=args.cache_dir,
-                    use_cache=args.cache_dir is not None, batch_size=args.batch_size, progress=False)
+                    use_cache=args.cache_dir is not None, batch_size=args.batch_size, top_k=args.top_k,
+                    progress=False)
     return {"summary": summary}
 
 
@@ -126,11 +128,13 @@ def run_worker(kind: str, **options) -> dict:
             command += [f"--{key.replace('_', '-')}", str(value)]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
+    load = os.getloadavg()[0]
     wall = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"{kind} worker failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = round(wall, 2)
+    result["load_average_after"] = round(load, 2)
     print(f"  {kind}: {wall:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
     return result
 
@@ -146,6 +150,7 @@ def worker_main(argv: list[str]) -> None:
     parser.add_argument("--clustering", default="star")
     parser.add_argument("--cache-dir")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--top-k", type=int, default=20)
     args = parser.parse_args(argv)
     args.model = _model_path(args.model)
     result = (worker_textsiam if args.kind == "textsiam" else worker_paraphrase_mining)(args)
@@ -183,13 +188,12 @@ def part_speed(args: argparse.Namespace) -> dict:
         print(f"speed: {n} rows, model {args.model}", flush=True)
         pm = run_worker("paraphrase_mining", csv=csv, model=args.model, threshold=args.threshold,
                         out=args.workdir / f"pm_{tag}")
-        ts = run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold,
-                        out=args.workdir / f"ts_{tag}")
         cache = args.workdir / f"cache_{tag}"
-        run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold,
-                   out=args.workdir / f"ts_{tag}", cache_dir=cache) if not cache.exists() else None
+        shutil.rmtree(cache, ignore_errors=True)  # cold: encode everything (and fill the cache, as by default)
+        ts = run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold,
+                        out=args.workdir / f"ts_{tag}", cache_dir=cache, top_k=args.top_k)
         warm = run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold,
-                          out=args.workdir / f"ts_{tag}_warm", cache_dir=cache)
+                          out=args.workdir / f"ts_{tag}_warm", cache_dir=cache, top_k=args.top_k)
         reference = np.load(args.workdir / f"pm_{tag}.npy")
         results[str(n)] = {
             "model": args.model, "threshold": args.threshold, "rows": n,
@@ -257,6 +261,11 @@ def part_scale(args: argparse.Namespace) -> dict:
     return results
 
 
+def exact_sample_pairs(truth: list[set[int]], queries: np.ndarray) -> set[tuple[int, int]]:
+    """The exact search's pairs (low, high) that involve a sampled query."""
+    return {(min(int(q), j), max(int(q), j)) for q, found in zip(queries, truth, strict=True) for j in found}
+
+
 def part_ann(args: argparse.Namespace) -> dict:
     """Exact blocked search vs FAISS HNSW vs hnswlib on the same embeddings: build + query time, recall."""
     import faiss
@@ -264,7 +273,7 @@ def part_ann(args: argparse.Namespace) -> dict:
     import torch
 
     import textsiam
-    from textsiam.search import exact_pairs, search_space
+    from textsiam.search import ann_pairs, exact_pairs, search_space
 
     model = textsiam.load(_model_path(args.model))
     results = {"model": args.model, "threshold": args.threshold, "sizes": {}}
@@ -296,37 +305,43 @@ def part_ann(args: argparse.Namespace) -> dict:
             return round(sum(len(t & set(row.tolist())) for t, row in zip(truth, neighbours, strict=False))
                          / max(total, 1), 4)
 
-        variants = [("faiss_hnsw_fp16", 16, None), ("faiss_hnsw_fp16", 16, 64), ("faiss_hnsw_flat", 16, None),
-                    ("hnswlib", 16, None), ("faiss_hnsw_fp16", 32, None)]
+        variants = [("textsiam_ann", 16, None), ("textsiam_ann", 16, 64), ("textsiam_ann", 16, 128)]
+        if not args.textsiam_only:
+            variants += [("faiss_hnsw_flat", 16, None), ("hnswlib", 16, None), ("faiss_hnsw_fp16", 32, None)]
         for name, m, reduce in variants:
             start = time.perf_counter()
-            data = x
-            if reduce and reduce < x.shape[1]:
-                pca = faiss.PCAMatrix(x.shape[1], reduce)
-                pca.train(x[rng.choice(len(x), min(len(x), 50_000), replace=False)])
-                data = pca.apply(x)
+            if name == "textsiam_ann":  # the library's own ann_pairs, end to end, on all rows
+                found_pairs = ann_pairs(x, "cosine", args.threshold, k, search_dim=reduce, progress=False)
+                total_seconds = time.perf_counter() - start
+                key = "textsiam_ann" + (f"_pca{reduce}" if reduce else "")
+                exact = exact_sample_pairs(truth, queries)
+                got = {(int(a), int(b)) for a, b in zip(found_pairs.a, found_pairs.b, strict=True)}
+                row[key] = {"total_seconds": round(total_seconds, 1),
+                            "recall_at_threshold": round(len(exact & got) / max(len(exact), 1), 4)}
+                print(n, key, row[key], flush=True)
+                continue
             if name.startswith("faiss"):
                 ip = faiss.METRIC_INNER_PRODUCT
-                index = (faiss.IndexHNSWSQ(data.shape[1], faiss.ScalarQuantizer.QT_fp16, m, ip)
-                         if name.endswith("fp16") else faiss.IndexHNSWFlat(data.shape[1], m, ip))
+                index = (faiss.IndexHNSWSQ(x.shape[1], faiss.ScalarQuantizer.QT_fp16, m, ip)
+                         if name.endswith("fp16") else faiss.IndexHNSWFlat(x.shape[1], m, ip))
                 index.hnsw.efConstruction = 40
-                index.train(data[:1])
-                index.add(data)
+                index.train(x[:1])
+                index.add(x)
                 build = time.perf_counter() - start
                 index.hnsw.efSearch = args.ef_search
                 start = time.perf_counter()
-                _, found = index.search(data[queries], args.top_k + 1)
+                _, found = index.search(x[queries], args.top_k + 1)
             else:
-                index = hnswlib.Index(space="ip", dim=data.shape[1])
-                index.init_index(max_elements=len(data), M=m, ef_construction=40)
+                index = hnswlib.Index(space="ip", dim=x.shape[1])
+                index.init_index(max_elements=len(x), M=m, ef_construction=40)
                 index.set_num_threads(os.cpu_count() or 1)
-                index.add_items(data)
+                index.add_items(x)
                 build = time.perf_counter() - start
                 index.set_ef(args.ef_search)
                 start = time.perf_counter()
-                found, _ = index.knn_query(data[queries], k=args.top_k + 1)
+                found, _ = index.knn_query(x[queries], k=args.top_k + 1)
             query = time.perf_counter() - start
-            key = f"{name}_M{m}" + (f"_pca{reduce}" if reduce else "")
+            key = f"{name}_M{m}"
             row[key] = {"build_seconds": round(build, 1),
                         "query_seconds_est": round(query * len(x) / len(queries), 1),
                         "total_seconds_est": round(build + query * len(x) / len(queries), 1),
@@ -340,13 +355,18 @@ def part_ann(args: argparse.Namespace) -> dict:
 
 # --- results -------------------------------------------------------------------------------------------
 
+def merge(old: dict, new: dict) -> dict:
+    """``old`` updated with ``new``, nested dictionaries merged rather than replaced."""
+    out = dict(old)
+    for key, value in new.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def save(part: str, figures: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if isinstance(data.get(part), dict) and part in ("speed", "quality", "scale"):
-        data[part].update(figures)
-    else:
-        data[part] = figures
+    data[part] = merge(data.get(part, {}), figures)
     data.setdefault("machine", f"{os.cpu_count()} CPU cores, no GPU")
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=float))
@@ -399,16 +419,25 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, help="Needed for models without a saved threshold.")
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000])
     parser.add_argument("--clustering", default="star")
-    parser.add_argument("--top-k", type=int, default=100)
-    parser.add_argument("--ef-search", type=int, default=128)
+    parser.add_argument("--top-k", type=int, default=20)
+    parser.add_argument("--ef-search", type=int, default=64)
+    parser.add_argument("--textsiam-only", action="store_true", help="ann: skip the other libraries' variants")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="Threads per process (1 when other jobs share the CPU: OpenMP spin-waits otherwise).")
     args = parser.parse_args()
     args.model = args.models[0] if args.models else "minilm"
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(args.threads)  # inherited by the worker processes
     if args.part == "report":
         write_report()
         return
     part = {"ann": part_ann, "quality": part_quality, "speed": part_speed, "scale": part_scale}[args.part]
-    save(args.part, part(args))
+    figures = part(args)
+    for value in figures.values():
+        if isinstance(value, dict):
+            value["threads_per_process"] = args.threads
+    save(args.part, figures)
 
 
 if __name__ == "__main__":

@@ -93,3 +93,20 @@ def test_existing_output_is_refused_without_overwrite(pairs_csv: Path, tmp_path:
 def test_bad_options_are_refused(tmp_path: Path, overrides: dict, message: str):
     with pytest.raises(TextsiamError, match=message):
         tiny_lstm_config(tmp_path / "p.csv", tmp_path / "m", **overrides)
+
+
+def test_positive_only_file_trains_with_in_batch_negatives(tmp_path: Path):
+    topics = ["python", "java", "rice", "bread", "visa", "tea", "guitar", "chess", "swim", "dogs"]
+    path = tmp_path / "title_body.csv"
+    rows = [(f"learn {t} fast", f"what is the quickest way to get good at {t} as a beginner") for t in topics]
+    rows += [(f"{t} tips", f"any advice on {t} for someone starting out") for t in topics]
+    import pandas as pd
+
+    pd.DataFrame(rows, columns=["title", "body"]).to_csv(path, index=False)
+    model = train(tiny_lstm_config(path, tmp_path / "m", epochs=1, batch_size=4))
+    assert model.metadata["loss"] == "in-batch-negatives"
+    assert "sampled" in model.metadata["evaluation_negatives"]
+    test = model.metadata["metrics"]["test"]
+    assert test["n"] == 2 * len(model.metadata["split"]["test"])  # each positive plus one sampled negative
+    with pytest.raises(TextsiamError, match="positive pairs only"):
+        train(tiny_lstm_config(path, tmp_path / "m2", loss="contrastive"))

@@ -28,11 +28,9 @@ _SIAMESE_DISTANCE = {"cosine": SiameseDistanceMetric.COSINE_DISTANCE,
 _TRIPLET_DISTANCE = {"cosine": TripletDistanceMetric.COSINE,
                      "euclidean": TripletDistanceMetric.EUCLIDEAN,
                      "manhattan": TripletDistanceMetric.MANHATTAN}
-# Columns of each row format, and the tower (route) each column goes through in a pseudo-siamese model.
-ROUTES = {"pairs": {"text1": "text1", "text2": "text2"},
-          "triplets": {"anchor": "text1", "positive": "text2", "negative": "text2"},
-          "positives": {"anchor": "text1", "positive": "text2"},
-          "labelled_texts": {"text": "text1"}}
+# The tower (route) each training column goes through in a pseudo-siamese model.
+ROUTES = {"text1": "text1", "text2": "text2", "anchor": "text1", "positive": "text2", "negative": "text2",
+          "text": "text1"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +100,8 @@ def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42) -> Dat
     if fmt == "triplets":
         return Dataset.from_pandas(build_triplets(pairs, seed=seed), preserve_index=False)
     if fmt == "positives":
+        if (pairs["label"] == 0).any():  # labelled non-duplicates serve as hard negatives
+            return Dataset.from_pandas(build_triplets(pairs, seed=seed), preserve_index=False)
         positives = pairs[pairs["label"] == 1] if (pairs["label"] >= 0).any() else pairs
         if positives.empty:
             raise TextsiamError("--loss in-batch-negatives needs pairs labelled 1 (duplicates); there are none.")

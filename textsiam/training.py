@@ -42,7 +42,7 @@ class TrainConfig:
     output: str = "model"
     tower: str = "lstm"
     arch: str = "siamese"
-    loss: str = "online-contrastive"
+    loss: str | None = None  # None: online-contrastive for labelled pairs, in-batch-negatives for positives only
     distance: str = "cosine"
     margin: float | None = None
     model: str = DEFAULT_BERT
@@ -73,6 +73,15 @@ class TrainConfig:
         for option in ("dev_fraction", "test_fraction"):
             if not 0 < getattr(self, option) < 0.5:
                 raise TextsiamError(f"--{option.replace('_', '-')} must be between 0 and 0.5.")
+        self.loss_spec = LossSpec(self.loss or "online-contrastive", self.distance, self.margin)
+
+    def resolve_loss(self, labelled: bool) -> None:
+        """Pick the default loss once we know whether the data has labels; positives only need in-batch negatives."""
+        if self.loss is None:
+            self.loss = "online-contrastive" if labelled else "in-batch-negatives"
+        elif not labelled and self.loss != "in-batch-negatives":
+            raise TextsiamError(f"the data has no label column, so it holds positive pairs only; --loss {self.loss} "
+                                "needs labelled pairs. Use --loss in-batch-negatives (the default for such data).")
         self.loss_spec = LossSpec(self.loss, self.distance, self.margin)
 
 
@@ -97,6 +106,22 @@ def split_pairs(pairs: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     return pairs
 
 
+def with_sampled_negatives(pairs: pd.DataFrame, *, seed: int = 42) -> pd.DataFrame:
+    """Positive pairs (label 1) plus, for each, a negative: its text1 with the text2 of another pair.
+
+    Used to evaluate models trained on positive-only data (title/body, question/answer). Negatives are
+    drawn within the same split, so no text crosses splits.
+    """
+    rng = np.random.default_rng(seed)
+    positives = pairs.assign(label=1)
+    if len(positives) < 2:
+        return positives
+    shift = rng.integers(1, len(positives), size=len(positives))
+    other = (np.arange(len(positives)) + shift) % len(positives)
+    negatives = positives.assign(text2=positives["text2"].to_numpy()[other], label=0)
+    return pd.concat([positives, negatives], ignore_index=True)
+
+
 def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     """Train a Siamese model and save it to ``config.output``; returns the trained model.
 
@@ -114,8 +139,11 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         if work.exists() and not config.resume:
             shutil.rmtree(work)
     started = time.perf_counter()
-    pairs = split_pairs(read_pairs(config.data, text1=config.text1, text2=config.text2, label=config.label),
-                        config)
+    pairs = read_pairs(config.data, text1=config.text1, text2=config.text2, label=config.label,
+                       require_label=False)
+    labelled = bool((pairs["label"] >= 0).all())
+    config.resolve_loss(labelled)
+    pairs = split_pairs(pairs, config)
     train_pairs = pairs[pairs["split"] == "train"]
     logger.info("pairs: %d train, %d dev, %d test (grouped split, seed %d)", len(train_pairs),
                 int((pairs["split"] == "dev").sum()), int((pairs["split"] == "test").sum()), config.seed)
@@ -140,7 +168,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         logging_steps=max(10, config.save_steps // 5),
         report_to="none",
         batch_sampler=LengthGroupedBatchSampler,
-        router_mapping=ROUTES[config.loss_spec.row_format] if config.arch == "pseudo" else {},
+        router_mapping={c: ROUTES[c] for c in rows.column_names if c in ROUTES} if config.arch == "pseudo" else {},
         dataloader_drop_last=False,
         use_cpu=not _has_cuda(),
         ddp_backend="gloo" if not _has_cuda() and "WORLD_SIZE" in os.environ else None,
@@ -160,6 +188,9 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         "config": {k: v for k, v in asdict(config).items() if k not in ("overwrite", "resume")},
     })
     dev, test = pairs[pairs["split"] == "dev"], pairs[pairs["split"] == "test"]
+    if not labelled:
+        dev, test = with_sampled_negatives(dev, seed=config.seed), with_sampled_negatives(test, seed=config.seed)
+        model.metadata["evaluation_negatives"] = "sampled: each positive's text1 with another pair's text2"
     dev_scores = model.score(dev["text1"].tolist(), dev["text2"].tolist())
     model.metadata["threshold"] = choose_threshold(dev_scores, dev["label"].to_numpy())
     test_metrics, test_scores = evaluate_pairs(model, test)

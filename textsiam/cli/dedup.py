@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ..search import dedup
+from ..search import TOP_K, dedup
 from .app import app, run_command
 
 
@@ -25,7 +25,8 @@ def dedup_command(
                                                 "(no chaining); components: all connected pairs."),
     method: str = typer.Option("auto", help="Neighbour search: exact, ann (FAISS HNSW), or auto (exact "
                                             "below 20,000 unique texts)."),
-    top_k: int = typer.Option(100, help="Neighbours kept per text (pairs beyond a text's top-k are missed)."),
+    top_k: int = typer.Option(TOP_K, help="Neighbours kept per unique text (pairs beyond both texts' top-k "
+                                          "are missed; raise it for heavily duplicated data)."),
     cache_dir: Path = typer.Option(None, help="Embedding cache folder (default: ~/.cache/textsiam/embeddings)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the embedding cache."),
     batch_size: int = typer.Option(64, help="Texts per encoding batch."),

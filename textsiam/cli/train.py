@@ -19,7 +19,8 @@ def train_command(
     output: Path = typer.Option(Path("model"), "--output", "-o", help="Model directory to write."),
     tower: str = typer.Option("lstm", help=f"Encoder: {' | '.join(TOWERS)}."),
     arch: str = typer.Option("siamese", help=f"{' | '.join(ARCHS)}: one shared tower, or one per side."),
-    loss: str = typer.Option("online-contrastive", help=f"{' | '.join(LOSSES)}."),
+    loss: str = typer.Option(None, help=f"{' | '.join(LOSSES)} [default: online-contrastive; in-batch-negatives "
+                             "for files without labels]."),
     distance: str = typer.Option("cosine", help=f"Distance of contrastive/triplet losses: {' | '.join(DISTANCES)}."),
     margin: float = typer.Option(None, help="Margin of contrastive/triplet losses [default: 0.5 cosine, 1 euclidean]."),
     model: str = typer.Option(DEFAULT_BERT, help="bert tower: Hugging Face or sentence-transformers name or directory."),
