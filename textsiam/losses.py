@@ -90,18 +90,22 @@ def _manhattan_matrix(embeddings):
     return torch.cdist(embeddings, embeddings, p=1)
 
 
-def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42) -> Dataset:
-    """Turn labelled pairs (``text1, text2, label``) into the rows ``spec``'s loss trains on."""
+def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42, symmetric: bool = True) -> Dataset:
+    """Turn labelled pairs (``text1, text2, label``) into the rows ``spec``'s loss trains on.
+
+    ``symmetric=False`` (pseudo-siamese) keeps text1 as the anchor of every triplet, so each text goes
+    through the tower of its own side.
+    """
     fmt = spec.row_format
     if fmt == "pairs":
         label = pairs["label"].astype(np.float32 if spec.name == "cosine" else np.int64)
         return Dataset.from_dict({"text1": pairs["text1"].tolist(), "text2": pairs["text2"].tolist(),
                                   "label": label.tolist()})
     if fmt == "triplets":
-        return Dataset.from_pandas(build_triplets(pairs, seed=seed), preserve_index=False)
+        return Dataset.from_pandas(build_triplets(pairs, seed=seed, symmetric=symmetric), preserve_index=False)
     if fmt == "positives":
         if (pairs["label"] == 0).any():  # labelled non-duplicates serve as hard negatives
-            return Dataset.from_pandas(build_triplets(pairs, seed=seed), preserve_index=False)
+            return Dataset.from_pandas(build_triplets(pairs, seed=seed, symmetric=symmetric), preserve_index=False)
         positives = pairs[pairs["label"] == 1] if (pairs["label"] >= 0).any() else pairs
         if positives.empty:
             raise TextsiamError("--loss in-batch-negatives needs pairs labelled 1 (duplicates); there are none.")
@@ -109,10 +113,10 @@ def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42) -> Dat
     return Dataset.from_pandas(duplicate_clusters(pairs), preserve_index=False)
 
 
-def build_triplets(pairs: pd.DataFrame, *, seed: int = 42) -> pd.DataFrame:
+def build_triplets(pairs: pd.DataFrame, *, seed: int = 42, symmetric: bool = True) -> pd.DataFrame:
     """(anchor, positive, negative) from labelled pairs: a duplicate and a non-duplicate of each anchor.
 
-    Both sides of a duplicate pair serve as anchor. The negative is a text labelled non-duplicate of the
+    Both sides of a duplicate pair serve as anchor (only text1 unless ``symmetric``). The negative is a text labelled non-duplicate of the
     anchor where the file has one, otherwise a random text from another pair (almost surely unrelated).
     """
     rng = np.random.default_rng(seed)
@@ -126,7 +130,7 @@ def build_triplets(pairs: pd.DataFrame, *, seed: int = 42) -> pd.DataFrame:
     pool = pd.concat([pairs["text1"], pairs["text2"]]).unique()
     rows = []
     for a, b in positives[["text1", "text2"]].itertuples(index=False):
-        for anchor, positive in ((a, b), (b, a)):
+        for anchor, positive in ((a, b), (b, a)) if symmetric else ((a, b),):
             options = negatives.get(anchor)
             if options:
                 negative = options[rng.integers(len(options))]

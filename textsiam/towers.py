@@ -49,20 +49,30 @@ def resolve_model_name(name: str) -> str:
     return name
 
 
-def bert_modules(model_name: str, max_length: int = 128, pooling: str = "mean") -> list:
-    """Transformer + pooling modules. A sentence-transformers checkpoint keeps its own pooling."""
+def bert_modules(model_name: str, max_length: int = 128, pooling: str = "mean",
+                 freeze_embeddings: bool = True) -> list:
+    """Transformer + pooling modules. A sentence-transformers checkpoint keeps its own pooling.
+
+    The word-embedding matrix is frozen by default: it is about half of a small BERT's weights, so
+    freezing it makes each optimiser step much cheaper on a CPU, and a few thousand pairs are too few
+    to move 30k word vectors usefully anyway.
+    """
     name = resolve_model_name(model_name)
     if (Path(name) / "modules.json").exists():
-        model = SentenceTransformer(name, device="cpu", trust_remote_code=False)
-        model.max_seq_length = max_length
-        return list(model)
-    try:
-        transformer = Transformer(name, max_seq_length=max_length,
-                                  model_args={"use_safetensors": True, "trust_remote_code": False})
-    except OSError as exc:
-        raise TextsiamError(f"cannot load model {model_name!r}: {str(exc).splitlines()[0]}. Pass a local "
-                            "directory, or a Hub name when online.") from None
-    return [transformer, Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)]
+        modules = list(SentenceTransformer(name, device="cpu", trust_remote_code=False))
+    else:
+        try:
+            transformer = Transformer(name, model_args={"use_safetensors": True, "trust_remote_code": False})
+        except OSError as exc:
+            raise TextsiamError(f"cannot load model {model_name!r}: {str(exc).splitlines()[0]}. Pass a local "
+                                "directory, or a Hub name when online.") from None
+        modules = [transformer, Pooling(transformer.get_embedding_dimension(), pooling_mode=pooling)]
+    transformer = modules[0]
+    if isinstance(transformer, Transformer):
+        transformer.max_seq_length = max_length
+        if freeze_embeddings:
+            transformer.auto_model.get_input_embeddings().weight.requires_grad_(False)
+    return modules
 
 
 def word_tokenizer(vocab: Iterable[str] = ()) -> WhitespaceTokenizer:
@@ -163,7 +173,7 @@ def build_encoder(tower: str, *, arch: str = "siamese", model_name: str = DEFAUL
 
     def one_tower(texts: list[str]) -> list:
         if tower == "bert":
-            return bert_modules(model_name, max_length=max_length or 128)
+            return bert_modules(model_name, max_length=max_length or 128, **tower_options)
         return lstm_modules(texts, embeddings=embeddings, max_length=max_length or 64, seed=seed,
                             **tower_options)
 

@@ -152,7 +152,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
                             train_texts=(train_pairs["text1"].tolist(), train_pairs["text2"].tolist()),
                             embeddings=config.embeddings, similarity=config.loss_spec.similarity,
                             seed=config.seed, **config.extra)
-    rows = training_rows(train_pairs, config.loss_spec, seed=config.seed)
+    rows = training_rows(train_pairs, config.loss_spec, seed=config.seed, symmetric=config.arch == "siamese")
     loss = build_loss(config.loss_spec, encoder)
     args = SentenceTransformerTrainingArguments(
         output_dir=str(work / "checkpoints"),
