@@ -112,6 +112,6 @@ def test_wikiqa_sent_headerless_reads_and_splits_grouped_by_question(tmp_path: P
 
 def test_shared_wikiqa_files_read():
     tsv = read_pairs(shared_file("wikiqa/WikiQA-test.tsv.gz"))
-    assert len(tsv) == 6165 and tsv["group"].nunique() == 633
+    assert len(tsv) == 6165 and tsv["group"].nunique() == 633 and int(tsv["label"].sum()) == 293
     sent = read_pairs(shared_file("wikiqa/WikiQASent-train.txt.gz"))
     assert len(sent) == 20360 and int(sent["label"].sum()) == 1040

@@ -206,11 +206,10 @@ def test_exact_search_with_a_distance_model():
     assert np.all(found.score <= 0)
 
 
-@pytest.mark.parametrize("search_dim", [None, 16])
-def test_ann_search_agrees_with_exact(search_dim):
+def test_ann_search_agrees_with_exact():
     x = planted()
     exact = pair_set(exact_pairs(x, "cosine", 0.9, top_k=10, progress=False))
-    approx = ann_pairs(x, "cosine", 0.9, top_k=10, search_dim=search_dim, progress=False)
+    approx = ann_pairs(x, "cosine", 0.9, top_k=10, progress=False)
     assert len(pair_set(approx) & exact) / len(exact) >= 0.98
     assert pair_set(approx) <= exact  # re-scored exactly: nothing below the threshold
     assert np.all(approx.score >= 0.9)

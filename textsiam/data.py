@@ -74,7 +74,9 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
         reader = pd.read_csv(
             path, sep=sep, dtype=str, keep_default_na=False, na_values=[], header=0 if header else None,
             names=names if header else None, encoding=encoding, compression="infer",
-            engine="c", on_bad_lines="error", chunksize=chunksize, quoting=csv.QUOTE_MINIMAL,
+            engine="c", on_bad_lines="error", chunksize=chunksize,
+            # TSV has no quoting (WikiQA, GLUE): a stray " in a text must not swallow the following rows.
+            quoting=csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL,
         )
         if chunksize is None:
             return _check_not_empty(path, reader)

@@ -133,34 +133,31 @@ def exact_pairs(x: np.ndarray, similarity_fn: str, threshold: float, top_k: int,
 
 
 def ann_pairs(x: np.ndarray, similarity_fn: str, threshold: float, top_k: int, *, m: int = HNSW_M,
-              ef_construction: int = EF_CONSTRUCTION, ef_search: int | None = None, search_dim: int | None = None,
-              progress: bool | None = None, chunk: int = 16384) -> Pairs:
+              ef_construction: int = EF_CONSTRUCTION, ef_search: int | None = None, progress: bool | None = None,
+              chunk: int = 16384) -> Pairs:
     """Like ``exact_pairs``, with neighbours from a FAISS HNSW index (approximate: a few may be missed).
 
-    The index stores vectors as float16 (half the memory of a second float32 copy). With ``search_dim``,
-    cosine and euclidean models look for candidates among PCA-reduced vectors (L2, cheaper per step), twice
-    as many. Every candidate is re-scored from ``x`` with the model's similarity function, so each score
-    reported is exact.
+    The index stores vectors as float16 (half the memory of a second float32 copy); every candidate is
+    re-scored from ``x`` with the model's similarity function, so each score reported is exact.
     """
     faiss = _faiss()
     n = len(x)
     k = min(top_k, n - 1)
     if k < 1:
         return exact_pairs(x, similarity_fn, threshold, top_k, progress=False)
-    space, metric = _candidate_space(x, similarity_fn, search_dim)
-    k = min(n - 1, 2 * k if space is not x else k)
-    index = faiss.IndexHNSWSQ(space.shape[1], faiss.ScalarQuantizer.QT_fp16, m, metric)
+    metric = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2, "l1": faiss.METRIC_L1}
+    index = faiss.IndexHNSWSQ(x.shape[1], faiss.ScalarQuantizer.QT_fp16, m, metric[METRICS[similarity_fn]])
     index.hnsw.efConstruction = ef_construction
     index.hnsw.efSearch = max(ef_search or 0, k + 1, EF_SEARCH)
-    index.train(space[:1])  # fp16 needs no training, but faiss wants the call
+    index.train(x[:1])  # fp16 needs no training, but faiss wants the call
     with tqdm(total=n, desc="index (hnsw)", unit="text", disable=_disable(progress)) as bar:
         for start in range(0, n, chunk):
-            index.add(space[start:start + chunk])
+            index.add(x[start:start + chunk])
             bar.update(min(chunk, n - start))
     found_a, found_b, found_s = [], [], []
     with tqdm(total=n, desc="search (hnsw)", unit="text", disable=_disable(progress)) as bar:
         for start in range(0, n, chunk):
-            _, neighbours = index.search(space[start:start + chunk], k + 1)
+            _, neighbours = index.search(x[start:start + chunk], k + 1)
             rows = np.arange(start, start + len(neighbours))[:, None].repeat(k + 1, axis=1)
             valid = (neighbours >= 0) & (neighbours != rows)
             a, b = rows[valid], neighbours[valid]
@@ -180,25 +177,6 @@ def _faiss():
         raise TextsiamError("approximate search needs FAISS: pip install 'textsiam[ann]' (faiss-cpu), "
                             "or pass --method exact.") from None
     return faiss
-
-
-def _candidate_space(x: np.ndarray, similarity_fn: str, search_dim: int | None) -> tuple[np.ndarray, int]:
-    """The vectors the index holds and its metric: ``x`` itself, or a PCA projection compared by L2.
-
-    For unit vectors (cosine) L2 distance ranks exactly as cosine does, and PCA keeps L2 distances as well
-    as a projection can; inner products would not survive the centring PCA does, so dot models keep ``x``.
-    """
-    faiss = _faiss()
-    metric = METRICS[similarity_fn]
-    if not search_dim or search_dim >= x.shape[1] or similarity_fn not in ("cosine", "euclidean"):
-        return x, {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2, "l1": faiss.METRIC_L1}[metric]
-    sample = np.random.default_rng(0).choice(len(x), min(len(x), 50_000), replace=False)
-    pca = faiss.PCAMatrix(x.shape[1], search_dim)
-    pca.train(x[np.sort(sample)])
-    space = np.empty((len(x), search_dim), dtype=np.float32)
-    for start in range(0, len(x), 65536):
-        space[start:start + 65536] = pca.apply(x[start:start + 65536])
-    return space, faiss.METRIC_L2
 
 
 def find_pairs(x: np.ndarray, similarity_fn: str, threshold: float, *, top_k: int = TOP_K,

@@ -130,7 +130,7 @@ def load_glove(source: str) -> tuple[list[str], np.ndarray]:
 
 def lstm_modules(train_texts: Iterable[str], *, embeddings: str | None = None, embedding_dim: int = 100,
                  hidden_dim: int = 128, pooling: str = "mean", glove_extra_words: int = 50_000,
-                 max_length: int = 64, seed: int = 42) -> list:
+                 max_length: int = 64, update_embeddings: bool = True, seed: int = 42) -> list:
     """WordEmbeddings (vocabulary from the training texts, optionally GloVe-initialised) + BiLSTM + pooling.
 
     With GloVe, the ``glove_extra_words`` most frequent GloVe words join the vocabulary too, so words
@@ -153,7 +153,7 @@ def lstm_modules(train_texts: Iterable[str], *, embeddings: str | None = None, e
         dim = embedding_dim
         weights = rng.normal(0, 0.3, (len(vocab), dim)).astype(np.float32)
     weights[0] = 0.0  # padding
-    word_embeddings = WordEmbeddings(word_tokenizer(vocab), weights, update_embeddings=True,
+    word_embeddings = WordEmbeddings(word_tokenizer(vocab), weights, update_embeddings=update_embeddings,
                                      max_seq_length=max_length)
     lstm = LSTM(embedding_dimension=dim, hidden_dim=hidden_dim, bidirectional=True)
     return [word_embeddings, lstm, Pooling(lstm.get_embedding_dimension(), pooling_mode=pooling)]
