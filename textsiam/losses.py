@@ -116,8 +116,9 @@ def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42, symmet
 def build_triplets(pairs: pd.DataFrame, *, seed: int = 42, symmetric: bool = True) -> pd.DataFrame:
     """(anchor, positive, negative) from labelled pairs: a duplicate and a non-duplicate of each anchor.
 
-    Both sides of a duplicate pair serve as anchor (only text1 unless ``symmetric``). The negative is a text labelled non-duplicate of the
-    anchor where the file has one, otherwise a random text from another pair (almost surely unrelated).
+    Both sides of a duplicate pair serve as anchor (only text1 unless ``symmetric``). The negative is a
+    text labelled non-duplicate of the anchor where the file has one, otherwise a random text from
+    another pair (almost surely unrelated).
     """
     rng = np.random.default_rng(seed)
     negatives: dict[str, list[str]] = {}

@@ -268,11 +268,9 @@ def collapse(texts: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
     """
     normalised = texts.map(normalise_text)
     codes, uniques = pd.factorize(normalised.where(normalised != ""), use_na_sentinel=True)
-    first_row = np.full(len(uniques), -1, dtype=np.int64)
     rows = np.flatnonzero(codes >= 0)
-    _, first = np.unique(codes[rows], return_index=True)
-    first_row[:] = rows[first]
-    return list(uniques), codes.astype(np.int64), first_row
+    _, first = np.unique(codes[rows], return_index=True)  # codes are numbered in order of appearance
+    return list(uniques), codes.astype(np.int64), rows[first].astype(np.int64)
 
 
 def _per_row(values: np.ndarray, uid: np.ndarray, fill: int = -1) -> np.ndarray:

@@ -172,6 +172,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         dataloader_drop_last=False,
         use_cpu=not _has_cuda(),
         ddp_backend="gloo" if not _has_cuda() and "WORLD_SIZE" in os.environ else None,
+        ddp_find_unused_parameters=config.arch == "pseudo",  # a one-column loss leaves the text2 tower idle
     )
     trainer = SentenceTransformerTrainer(model=encoder, args=args, train_dataset=rows, loss=loss)
     has_checkpoint = config.resume and any((work / "checkpoints").glob("checkpoint-*"))

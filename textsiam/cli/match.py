@@ -1,0 +1,61 @@
+"""textsiam match: rank each question's candidates (--data), or retrieve top-k answers from a pool."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ..errors import TextsiamError
+from ..matching import match_file, retrieve
+from .app import app, run_command
+
+
+@app.command("match")
+def match_command(
+    model: str = typer.Argument(..., help="A textsiam model directory, or any SentenceTransformer directory."),
+    output: Path = typer.Option(..., "--output", "-o", help="CSV (or .tsv) to write."),
+    data: Path = typer.Option(None, help="Ranking: a (question, candidate[, label][, question_id]) file, e.g. "
+                                         "WikiQA's TSV; every row is scored and ranked within its question."),
+    metrics: Path = typer.Option(None, help="Ranking with labels: write MAP, MRR and P@1 here (JSON)."),
+    questions: Path = typer.Option(None, help="Retrieval: a file of questions (column question/title/text)."),
+    answers: Path = typer.Option(None, help="Retrieval: the answer pool (column answer/sentence/body/text)."),
+    top_k: int = typer.Option(10, help="Retrieval: answers kept per question."),
+    question: str = typer.Option(None, help="Column of the question, if not detected."),
+    answer: str = typer.Option(None, help="Column of the candidate answer, if not detected."),
+    label: str = typer.Option(None, help="--data: column of the 0/1 label, if not detected."),
+    group: str = typer.Option(None, help="--data: column naming the question (default: question_id/QuestionID, "
+                                         "else the question text)."),
+    batch_size: int = typer.Option(64, help="Texts per encoding batch."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of the input files."),
+    overwrite: bool = typer.Option(False, help="Replace existing output files."),
+) -> None:
+    """Rank candidates per question (--data), or retrieve the top-k answers of each question (--questions, --answers).
+
+    Questions go through side text1 and answers through side text2 (their own towers in a pseudo model).
+    """
+    def run() -> dict:
+        if data is not None and (questions is not None or answers is not None):
+            raise TextsiamError("give either --data (ranking) or --questions with --answers (retrieval), not both.")
+        if data is not None:
+            return match_file(model, data, output, metrics_output=metrics, question=question, answer=answer,
+                              label=label, group=group, batch_size=batch_size, overwrite=overwrite,
+                              encoding=encoding)
+        if questions is None or answers is None:
+            raise TextsiamError("give --data FILE to rank candidates, or both --questions and --answers to retrieve.")
+        if metrics is not None:
+            raise TextsiamError("--metrics needs --data with labels; retrieval writes no metrics.")
+        return retrieve(model, questions, answers, output, top_k=top_k, question_column=question,
+                        answer_column=answer, batch_size=batch_size, overwrite=overwrite, encoding=encoding)
+
+    summary = run_command(run)
+    if "metrics" in summary:
+        typer.echo(f"rows read {summary['read']}, written {summary['written']}, rejected {summary['rejected']} "
+                   f"(empty score, see the reason column) -> {output}")
+        if summary["metrics"] is not None:
+            typer.echo(json.dumps(summary["metrics"], indent=2))
+    else:
+        typer.echo(f"questions read {summary['questions']} (rejected {summary['rejected']}), answers read "
+                   f"{summary['answers']} (rejected {summary['answers_rejected']}), rows written "
+                   f"{summary['written']} -> {output}")
