@@ -110,3 +110,18 @@ def test_positive_only_file_trains_with_in_batch_negatives(tmp_path: Path):
     assert test["n"] == 2 * len(model.metadata["split"]["test"])  # each positive plus one sampled negative
     with pytest.raises(TextsiamError, match="positive pairs only"):
         train(tiny_lstm_config(path, tmp_path / "m2", loss="contrastive"))
+
+
+def test_lstm_with_a_teacher_learns_from_its_embeddings(pairs_csv: Path, tiny_bert_dir: Path, tmp_path: Path):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+
+    teacher_dir = tmp_path / "teacher"
+    transformer = Transformer(str(tiny_bert_dir))
+    SentenceTransformer(modules=[transformer, Pooling(transformer.get_embedding_dimension())]).save(str(teacher_dir))
+    model = train(tiny_lstm_config(pairs_csv, tmp_path / "m", epochs=1, teacher=str(teacher_dir)))
+    assert model.metadata["training"]["teacher_seconds"] > 0
+    # The saved model is still just the lstm tower: the projection onto the teacher's space stays in the loss.
+    assert SentenceTransformer(str(tmp_path / "m")).encode(["how do i learn python"]).shape == (1, 32)
+    with pytest.raises(TextsiamError, match="--teacher works with --arch siamese only"):
+        train(tiny_lstm_config(pairs_csv, tmp_path / "m2", arch="pseudo", teacher=str(teacher_dir)))

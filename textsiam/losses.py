@@ -162,3 +162,25 @@ def duplicate_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
             next_id += 1
         labels.append(cluster_of[text])
     return pd.DataFrame({"text": texts, "label": labels})
+
+
+def teacher_rows(texts: list[str], teacher: str, *, batch_size: int = 128) -> tuple[Dataset, int]:
+    """Distillation rows: each distinct text with a teacher model's embedding as its label, and that dimension.
+
+    Training a small tower to reproduce a strong model's embeddings of the training texts (alongside the pair
+    loss) carries the teacher's knowledge into a tower that is far cheaper to run.
+    """
+    from sentence_transformers import SentenceTransformer
+
+    from .towers import resolve_model_name
+
+    model = SentenceTransformer(resolve_model_name(teacher), device="cpu", trust_remote_code=False)
+    distinct = list(dict.fromkeys(texts))
+    embeddings = model.encode(distinct, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=True,
+                              normalize_embeddings=True)
+    return Dataset.from_dict({"text": distinct, "label": embeddings.tolist()}), embeddings.shape[1]
+
+
+def teacher_loss(model, teacher_dim: int):
+    """Cosine distance between the tower's (projected) embedding and the teacher's."""
+    return losses.EmbedDistillLoss(model, distance_metric="cosine", projection_dim=teacher_dim)

@@ -18,7 +18,7 @@ from .data import grouped_split, read_pairs
 from .errors import TextsiamError, check_choice, check_positive
 from .evaluation import evaluate_pairs, write_report
 from .files import check_output
-from .losses import ROUTES, LossSpec, build_loss, training_rows
+from .losses import ROUTES, LossSpec, build_loss, teacher_loss, teacher_rows, training_rows
 from .metrics import choose_threshold
 from .model import SiameseModel
 from .sampler import LengthGroupedBatchSampler
@@ -47,6 +47,7 @@ class TrainConfig:
     margin: float | None = None
     model: str = DEFAULT_BERT
     embeddings: str | None = None
+    teacher: str | None = None  # a SentenceTransformer whose embeddings the tower also learns to reproduce
     max_length: int | None = None
     epochs: float | None = None
     batch_size: int | None = None
@@ -154,6 +155,15 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
                             seed=config.seed, **config.extra)
     rows = training_rows(train_pairs, config.loss_spec, seed=config.seed, symmetric=config.arch == "siamese")
     loss = build_loss(config.loss_spec, encoder)
+    train_dataset, train_loss, teacher_seconds = rows, loss, 0.0
+    if config.teacher:
+        if config.arch == "pseudo":
+            raise TextsiamError("--teacher works with --arch siamese only.")
+        teacher_started = time.perf_counter()
+        distill, teacher_dim = teacher_rows([*train_pairs["text1"], *train_pairs["text2"]], config.teacher)
+        teacher_seconds = time.perf_counter() - teacher_started
+        train_dataset = {"pairs": rows, "teacher": distill}
+        train_loss = {"pairs": loss, "teacher": teacher_loss(encoder, teacher_dim)}
     args = SentenceTransformerTrainingArguments(
         output_dir=str(work / "checkpoints"),
         num_train_epochs=config.epochs,
@@ -174,7 +184,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         ddp_backend="gloo" if not _has_cuda() and "WORLD_SIZE" in os.environ else None,
         ddp_find_unused_parameters=config.arch == "pseudo",  # a one-column loss leaves the text2 tower idle
     )
-    trainer = SentenceTransformerTrainer(model=encoder, args=args, train_dataset=rows, loss=loss)
+    trainer = SentenceTransformerTrainer(model=encoder, args=args, train_dataset=train_dataset, loss=train_loss)
     has_checkpoint = config.resume and any((work / "checkpoints").glob("checkpoint-*"))
     train_started = time.perf_counter()
     trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
@@ -200,6 +210,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         "training": {"pairs": len(train_pairs), "rows": len(rows), "epochs": config.epochs,
                      "seconds": round(train_seconds, 2),
                      "pairs_per_second": round(len(rows) * config.epochs / train_seconds, 1),
+                     "teacher_seconds": round(teacher_seconds, 2),
                      "total_seconds": round(time.perf_counter() - started, 2)},
         "split": {name: pairs.loc[pairs["split"] == name, "row"].astype(int).tolist()
                   for name in ("train", "dev", "test")},

