@@ -5,6 +5,7 @@
     python scripts/bench_dedup.py speed --model M --rows 10000 100000 [--threshold T]
     python scripts/bench_dedup.py scale --model DIR --rows 1000000
     python scripts/bench_dedup.py report                      # scripts/results/dedup.md from the JSON
+    python scripts/bench_dedup.py standin                     # runs/glove_lstm512: the timing stand-in model
 
 Every timed run is a fresh subprocess, so wall time and peak RSS (ru_maxrss) are its own. Input CSVs are
 written under --workdir (default /tmp/textsiam_bench), never into the project: QQP's licence forbids copies.
@@ -154,7 +155,9 @@ def worker_main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     args.model = _model_path(args.model)
     result = (worker_textsiam if args.kind == "textsiam" else worker_paraphrase_mining)(args)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)  # whole process, imports included
     print(json.dumps(result, default=float))
 
 
@@ -198,9 +201,12 @@ def part_speed(args: argparse.Namespace) -> dict:
         results[str(n)] = {
             "model": args.model, "threshold": args.threshold, "rows": n,
             "paraphrase_mining": {"wall_seconds": pm["wall_seconds"], "peak_rss_mb": pm["peak_rss_mb"],
-                                  "pairs_at_threshold": pm["pairs"]},
+                                  "cpu_seconds": pm.get("cpu_seconds"), "pairs_at_threshold": pm["pairs"],
+                                  "load_average_after": pm["load_average_after"]},
             "textsiam": {"wall_seconds": ts["wall_seconds"], "peak_rss_mb": ts["peak_rss_mb"],
+                         "cpu_seconds": ts.get("cpu_seconds"), "load_average_after": ts["load_average_after"],
                          "search": ts["summary"]["search"], "seconds": ts["summary"]["seconds"],
+                         "embedding_dim": ts["summary"].get("embedding_dim"),
                          "unique_texts": ts["summary"]["unique_texts"], "pairs": ts["summary"]["pairs"],
                          **recall_of(reference, frame.question, args.workdir / f"ts_{tag}")},
             "textsiam_warm_cache": {"wall_seconds": warm["wall_seconds"], "peak_rss_mb": warm["peak_rss_mb"],
@@ -218,6 +224,7 @@ def part_quality(args: argparse.Namespace) -> dict:
     results = {}
     for model in args.models:
         name = Path(model).name if model != "minilm" else "all-MiniLM-L6-v2"
+        name += f"_threshold_{args.threshold}" if args.threshold is not None else ""
         for clustering in ("star", "components"):
             out = args.workdir / f"quality_{name}_{clustering}"
             print(f"quality: {name}, {clustering}", flush=True)
@@ -235,10 +242,28 @@ def part_quality(args: argparse.Namespace) -> dict:
                 "pairs": summary["pairs"], "clusters": summary["clusters"],
                 "largest_cluster": summary["largest_cluster"], "wall_seconds": run["wall_seconds"],
             }
+            test = test_pairs(model, len(labelled))
+            if test is not None:  # the model's own held-out pairs: not seen in training
+                results[name][clustering]["test_split"] = {
+                    "pairs": int(test.sum()), "recall": round(float(same[test & dup].mean()), 4),
+                    "false_merges": round(float(same[test & ~dup].mean()), 4)}
             if model == "minilm":
                 results[name]["note"] = MINILM_NOTE
             print(json.dumps(results[name][clustering]), flush=True)
     return results
+
+
+def test_pairs(model: str, n_pairs: int) -> np.ndarray | None:
+    """Mask of the QQP pairs in the model's test split, if it was trained on qqp_merged by textsiam."""
+    meta = Path(model) / "textsiam.json"
+    if not meta.exists():
+        return None
+    info = json.loads(meta.read_text())
+    if "qqp_merged" not in str(info.get("config", {}).get("data", "")) or "test" not in info.get("split", {}):
+        return None
+    mask = np.zeros(n_pairs, dtype=bool)
+    mask[np.asarray(info["split"]["test"], dtype=int)] = True
+    return mask
 
 
 def part_scale(args: argparse.Namespace) -> dict:
@@ -249,12 +274,15 @@ def part_scale(args: argparse.Namespace) -> dict:
         csv = csv_for(f"rows_{n}", frame, args.workdir)
         out = args.workdir / f"scale_{n}"
         print(f"scale: {n} rows, model {args.model}", flush=True)
+        cache = args.workdir / f"cache_scale_{n}"
+        shutil.rmtree(cache, ignore_errors=True)  # cold, but writing the cache as a default run does
         run = run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold, out=out,
-                         clustering=args.clustering)
+                         clustering=args.clustering, cache_dir=cache, top_k=args.top_k)
         perturbed = frame.source.to_numpy() >= 0
         made = np.c_[np.flatnonzero(perturbed), frame.source.to_numpy()[perturbed]]
         results[str(n)] = {"model": args.model, "clustering": args.clustering,
                            "wall_seconds": run["wall_seconds"], "peak_rss_mb": run["peak_rss_mb"],
+                           "cpu_seconds": run.get("cpu_seconds"), "load_average": run["load_average_after"],
                            "summary": run["summary"],
                            "perturbed_copies": recall_of(made, frame.question, out)}
         print(json.dumps(results[str(n)], indent=1, default=float), flush=True)
@@ -373,11 +401,33 @@ def save(part: str, figures: dict) -> None:
     os.replace(tmp, RESULTS)
 
 
+def estimate_paraphrase_mining(speed: dict, rows: int = 1_000_000) -> dict | None:
+    """paraphrase_mining's time at ``rows``, from its largest measured run: encoding grows linearly (rate
+    from textsiam's encode stage on the same rows and model), the all-pairs search with the square."""
+    if not speed:
+        return None
+    n, run = max(((int(n), r) for n, r in speed.items() if n.isdigit()), key=lambda item: item[0])
+    encode = run["textsiam"]["seconds"]["encode"] * n / run["textsiam"]["unique_texts"]
+    search = max(run["paraphrase_mining"]["wall_seconds"] - encode, 0.0)
+    scale = rows / n
+    return {"basis": "wall-clock seconds of the measured runs (as loaded as the machine was then)",
+            "from_rows": n, "rows": rows, "encode_seconds": round(encode * scale),
+            "search_seconds": round(search * scale**2), "total_seconds": round(encode * scale + search * scale**2),
+            "embedding_memory_mb": round(rows * run["textsiam"].get("embedding_dim", 512) * 4 / 2**20)}
+
+
 def write_report() -> None:
-    """scripts/results/dedup.md: the JSON's figures as short tables."""
+    """scripts/results/dedup.md: the JSON's figures as short tables (and the paraphrase_mining estimate)."""
     data = json.loads(RESULTS.read_text())
+    for model, sizes in data.get("speed", {}).items():
+        estimate = estimate_paraphrase_mining(sizes)
+        if estimate:
+            data.setdefault("estimates", {})[f"paraphrase_mining_1M_{model}"] = estimate
+    RESULTS.write_text(json.dumps(data, indent=2, default=float))
     lines = [f"# dedup benchmark ({data.get('machine', '')})", ""]
     for name, row in data.get("quality", {}).items():
+        if not isinstance(row, dict) or "threshold" not in row:
+            continue
         lines.append(f"## Quality on QQP, {name} (threshold {row['threshold']:.3f}, {row['rows']} rows)")
         if "note" in row:
             lines.append(f"Note: {row['note']}.")
@@ -390,6 +440,7 @@ def write_report() -> None:
                              f"{r['clusters']} | {r['largest_cluster']} |")
         lines.append("")
     for model, sizes in data.get("speed", {}).items():
+        sizes = {n: r for n, r in sizes.items() if n.isdigit()}
         lines += [f"## Speed vs paraphrase_mining, {model}", "",
                   "| rows | pm wall s | pm RSS MB | textsiam wall s | textsiam RSS MB | search | recall of pm pairs "
                   "| warm-cache wall s |", "|---|---|---|---|---|---|---|---|"]
@@ -399,7 +450,11 @@ def write_report() -> None:
                          f"{ts['peak_rss_mb']:.0f} | {ts['search']} | {ts['pair_recall']} | "
                          f"{r['textsiam_warm_cache']['wall_seconds']} |")
         lines.append("")
+    for name, estimate in data.get("estimates", {}).items():
+        lines += [f"Estimate, {name}: {estimate}", ""]
     for n, r in data.get("scale", {}).items():
+        if not isinstance(r, dict) or "summary" not in r:
+            continue
         s = r["summary"]
         lines += [f"## Scale: {n} rows, {r['model']}", "",
                   f"wall {r['wall_seconds']} s, peak RSS {r['peak_rss_mb']:.0f} MB; stages {s['seconds']}; "
@@ -413,7 +468,7 @@ def main() -> None:
         worker_main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["ann", "quality", "speed", "scale", "report"])
+    parser.add_argument("part", choices=["ann", "quality", "speed", "scale", "report", "standin"])
     parser.add_argument("--model", dest="models", action="append", default=[],
                         help="Model directory, or 'minilm' (the bundled all-MiniLM-L6-v2); repeat for quality.")
     parser.add_argument("--threshold", type=float, help="Needed for models without a saved threshold.")
@@ -431,6 +486,12 @@ def main() -> None:
         os.environ[name] = str(args.threads)  # inherited by the worker processes
     if args.part == "report":
         write_report()
+        return
+    if args.part == "standin":
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from _glove_lstm import build_glove_lstm
+
+        print(build_glove_lstm(ROOT / "runs" / "glove_lstm512"))
         return
     part = {"ann": part_ann, "quality": part_quality, "speed": part_speed, "scale": part_scale}[args.part]
     figures = part(args)

@@ -38,7 +38,7 @@ def run_textsiam(name: str, config: TrainConfig) -> dict:
             "settings": {k: v for k, v in model.metadata["config"].items() if k not in ("data", "output", "extra")}}
 
 
-def run_recipe(data: Path, output: Path, seed: int) -> dict:
+def run_recipe(data: Path, output: Path, seed: int, max_train_pairs: int | None) -> dict:
     """sentence-transformers' training_OnlineContrastiveLoss.py recipe, ported to its v6 trainer."""
     from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import OnlineContrastiveLoss
@@ -49,6 +49,8 @@ def run_recipe(data: Path, output: Path, seed: int) -> dict:
     config = TrainConfig(data=str(data), tower="bert", seed=seed)
     pairs = split_pairs(read_pairs(data), config)
     train_pairs = pairs[pairs["split"] == "train"]
+    if max_train_pairs and len(train_pairs) > max_train_pairs:  # the same sample textsiam's train() takes
+        train_pairs = train_pairs.sample(max_train_pairs, random_state=seed).sort_index()
     model = SentenceTransformer(resolve_model_name("minilm"), device="cpu")
     rows = training_rows(train_pairs, LossSpec("online-contrastive"))
     loss = OnlineContrastiveLoss(model, margin=0.5)
@@ -88,6 +90,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("scripts/results/qqp.json"))
     parser.add_argument("--workdir", type=Path, default=Path("runs"))
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--bert-train-pairs", type=int, default=None,
+                        help="train the bert runs (textsiam and the recipe) on a seeded sample of the train split")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if not args.data.exists():
@@ -102,11 +106,13 @@ def main() -> None:
             results["lstm"] = run_textsiam("textsiam lstm (GloVe 6B-50d)", config)
         elif run == "bert":
             config = TrainConfig(data=str(args.data), output=str(args.workdir / "bench_bert"), tower="bert",
-                                 model="minilm", seed=args.seed, overwrite=True, save_steps=10**6)
+                                 model="minilm", seed=args.seed, overwrite=True, save_steps=10**6,
+                                 max_train_pairs=args.bert_train_pairs)
             results["bert"] = {**run_textsiam("textsiam bert (all-MiniLM-L6-v2, 1 epoch)", config),
                                "note": MINILM_NOTE}
         elif run == "recipe":
-            results["recipe"] = run_recipe(args.data, args.workdir / "bench_recipe", args.seed)
+            results["recipe"] = run_recipe(args.data, args.workdir / "bench_recipe", args.seed,
+                                           args.bert_train_pairs)
         elif run == "zeroshot":
             results["zeroshot"] = run_zero_shot(args.data, args.seed)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -155,8 +155,10 @@ def test_interrupted_encoding_resumes_from_finished_shards(tmp_path, model):
     with pytest.raises(KeyboardInterrupt):
         embed_texts(Failing(model), texts, cache=cache, shard_size=3, progress=False)
     assert len(cache.shards()) == 2
+    (cache.folder / "shard-damaged.npz").write_bytes(b"PK\x03\x04 cut short")  # e.g. a full disk
     _, encoded = embed_texts(model, texts, cache=cache, shard_size=3, progress=False)
     assert encoded == 10 - 6
+    assert not (cache.folder / "shard-damaged.npz").exists()
 
 
 def test_fingerprint_changes_with_the_weights(model):

@@ -1,10 +1,24 @@
-"""textsiam: sentence-pair similarity with Siamese networks."""
+"""textsiam: sentence-pair similarity with Siamese networks.
+
+The public API is imported lazily, so ``import textsiam`` (and the CLI's start-up) stays fast until a
+function that needs torch or sentence-transformers is used.
+"""
+
+from importlib import import_module
+from typing import Any
 
 from .errors import TextsiamError
-from .evaluation import evaluate
-from .model import SiameseModel, load
-from .prediction import predict_file
-from .training import TrainConfig, train
 
-__all__ = ["SiameseModel", "TextsiamError", "TrainConfig", "evaluate", "load", "predict_file", "train"]
 __version__ = "0.1.0"
+_API = {
+    "train": "training", "TrainConfig": "training", "evaluate": "evaluation", "load": "model",
+    "SiameseModel": "model", "predict_file": "prediction", "dedup": "search", "match_file": "matching",
+    "retrieve": "matching",
+}
+__all__ = ["TextsiamError", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(import_module(f".{_API[name]}", __name__), name)
+    raise AttributeError(f"module 'textsiam' has no attribute {name!r}")

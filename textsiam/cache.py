@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 import uuid
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -79,7 +80,7 @@ class EmbeddingCache:
                     if hit.any() and data["embeddings"].shape[1] == out.shape[1]:
                         out[position[hit]] = data["embeddings"][hit]
                         found[position[hit]] = True
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 shard.unlink(missing_ok=True)  # a damaged shard is only a cache miss; encode those again
         return found
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import difflib
 import gzip
 import logging
 import re
@@ -53,17 +55,27 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
     With ``chunksize``, returns an iterator of DataFrames (for streaming large files).
     """
     path = Path(path)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise TextsiamError(f"--encoding {encoding!r}: unknown text encoding; try utf-8 or latin-1.") from None
     if not path.exists():
         raise TextsiamError(f"{path}: no such file.")
     if path.is_dir():
         raise TextsiamError(f"{path}: is a directory, expected a CSV or TSV file.")
     first_line = _first_line(path, encoding)
     if not first_line.strip():
-        raise TextsiamError(f"{path}: the file is empty.")
+        raise TextsiamError(f"{path}: the file is empty (no header line with column names).")
+    if header and first_line.count('"') % 2:
+        raise TextsiamError(f"{path}: the header line has an unclosed quote (or a line break inside a quoted "
+                            "column name); fix the first line of the file.")
     sep = sep or ("\t" if first_line.count("\t") > first_line.count(",") else ",")
     names = None
     if header:
-        columns = next(csv.reader([first_line], delimiter=sep))
+        try:
+            columns = next(csv.reader([first_line], delimiter=sep))
+        except csv.Error as exc:
+            raise TextsiamError(f"{path}: malformed header line ({exc}); fix the first line of the file.") from None
         columns = [c.strip() for c in columns]
         dupes = sorted({c for c in columns if columns.count(c) > 1})
         if dupes:
@@ -80,19 +92,19 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
         )
         if chunksize is None:
             return _check_not_empty(path, reader)
-        return _checked_chunks(path, reader)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        return _checked_chunks(path, reader, encoding)
+    except (pd.errors.ParserError, UnicodeError, pd.errors.EmptyDataError, ValueError, OSError, EOFError) as exc:
         raise _read_error(path, exc, encoding) from None
 
 
-def _checked_chunks(path: Path, reader) -> Iterator[pd.DataFrame]:
+def _checked_chunks(path: Path, reader, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
     n = 0
     try:
         for chunk in reader:
             n += len(chunk)
             yield chunk
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise _read_error(path, exc, "utf-8") from None
+    except (pd.errors.ParserError, UnicodeError, ValueError, OSError, EOFError) as exc:
+        raise _read_error(path, exc, encoding) from None
     if n == 0:
         raise TextsiamError(f"{path}: the file has a header but no data rows.")
 
@@ -104,26 +116,35 @@ def _check_not_empty(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _first_line(path: Path, encoding: str) -> str:
+    """The first non-blank line (the header), decoded; blank lines before it are skipped, as pandas does."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as fh:
-            raw = fh.readline()
+            raw = b""
+            for _ in range(1000):
+                raw = fh.readline()
+                if not raw or raw.strip(b"\r\n"):
+                    break
     except (OSError, EOFError) as exc:
         raise TextsiamError(f"{path}: cannot read the file ({exc}).") from None
     try:
-        return raw.decode(encoding).lstrip("\ufeff")
-    except UnicodeDecodeError as exc:
+        line = raw.decode(encoding).lstrip("\ufeff").rstrip("\r\n")
+    except UnicodeError as exc:
         raise _read_error(path, exc, encoding) from None
+    return line.split("\r")[0]  # a lone carriage return ends a line too (old Mac files), as pandas reads it
 
 
 def _read_error(path: Path, exc: Exception, encoding: str) -> TextsiamError:
-    if isinstance(exc, UnicodeDecodeError):
+    if isinstance(exc, UnicodeError):
         line = _line_of_bad_byte(path, encoding)
         where = f" (line {line})" if line else ""
         return TextsiamError(f"{path}: not valid {encoding} text{where}; re-save the file as UTF-8, "
                              "or pass --encoding latin-1 if that is what it is.")
     if isinstance(exc, pd.errors.EmptyDataError):
         return TextsiamError(f"{path}: the file is empty.")
+    if isinstance(exc, (OSError, EOFError)):
+        hint = "; is the .gz file complete?" if path.suffix == ".gz" else "."
+        return TextsiamError(f"{path}: cannot read the file ({type(exc).__name__}: {exc}){hint}")
     message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
     message = message.replace("Error tokenizing data. C error: ", "")
     return TextsiamError(f"{path}: malformed CSV/TSV: {message}. Check for ragged rows or an unclosed quote.")
@@ -131,12 +152,15 @@ def _read_error(path: Path, exc: Exception, encoding: str) -> TextsiamError:
 
 def _line_of_bad_byte(path: Path, encoding: str) -> int | None:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                raw.decode(encoding)
-            except UnicodeDecodeError:
-                return number
+    try:
+        with opener(path, "rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeError:
+                    return number
+    except (OSError, EOFError):
+        return None
     return None
 
 
@@ -163,10 +187,24 @@ def detect_columns(columns: list[str], text1: str | None = None, text2: str | No
             found_label = pick(label, "--label") if label else (by_lower.get(lab) if lab else None)
             return by_lower[t1], by_lower[t2], found_label or _known_label(by_lower)
     raise TextsiamError(
-        f"{source}: cannot tell which columns hold the two texts (columns: {', '.join(columns)}). "
+        f"{source}: cannot tell which columns hold the two texts (columns: {', '.join(columns)})."
+        f"{_near_misses(columns)} "
         "Name them question1/question2, sentence1/sentence2, text1/text2, question/answer or title/body, "
         "or pass --text1 and --text2 (and --label)."
     )
+
+
+def _near_misses(columns: list[str]) -> str:
+    """' Misspelt? 'questoin1' -> 'question1'.' for columns that look like misspelt known column names."""
+    known = list(dict.fromkeys(name for layout in KNOWN_LAYOUTS for name in layout if name))
+    hints = []
+    for column in columns:
+        if column.lower() in known:
+            continue
+        close = difflib.get_close_matches(column.lower(), known, n=1, cutoff=0.75)
+        if close:
+            hints.append(f"{column!r} -> {close[0]!r}")
+    return f" Misspelt? {', '.join(hints)}." if hints else ""
 
 
 def _known_label(by_lower: dict[str, str]) -> str | None:
@@ -191,12 +229,13 @@ def map_labels(values: pd.Series, *, source: str = "the file", column: str = "la
     return out
 
 
-def clean_texts(texts: pd.Series) -> pd.Series:
-    """Strip texts and cut any longer than MAX_TEXT_CHARS, with one warning saying how many."""
+def clean_texts(texts: pd.Series, *, source: str | None = None) -> pd.Series:
+    """Strip texts and cut any longer than MAX_TEXT_CHARS, with one warning saying how many (and where)."""
     texts = texts.fillna("").astype(str).str.strip()
     too_long = texts.str.len() > MAX_TEXT_CHARS
     if too_long.any():
-        logger.warning("%d text(s) longer than %d characters were truncated (first at row %d).",
+        where = f"{source}: column {texts.name!r}: " if source else ""
+        logger.warning("%s%d text(s) longer than %d characters were truncated (first at row %d).", where,
                        int(too_long.sum()), MAX_TEXT_CHARS, int(np.flatnonzero(too_long.to_numpy())[0]))
         texts = texts.where(~too_long, texts.str.slice(0, MAX_TEXT_CHARS))
     return texts
@@ -220,8 +259,8 @@ def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None 
         frame.columns = ["text1", "text2", "label"][: frame.shape[1]] + [f"c{i}" for i in range(3, frame.shape[1])]
         columns = list(frame.columns)
     c1, c2, c_label = detect_columns(columns, text1, text2, label, source=str(path))
-    pairs = pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame[c1]),
-                          "text2": clean_texts(frame[c2])})
+    pairs = pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame[c1], source=str(path)),
+                          "text2": clean_texts(frame[c2], source=str(path))})
     if c_label is not None:
         pairs["label"] = map_labels(frame[c_label], source=str(path), column=c_label)
     elif require_label:
@@ -234,12 +273,15 @@ def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None 
         pairs["group"] = frame[group_col].astype(str).to_numpy()
     empty = (pairs["text1"] == "") | (pairs["text2"] == "")
     if empty.all():
-        raise TextsiamError(f"{path}: every row has an empty text in {c1!r} or {c2!r}.")
+        raise TextsiamError(f"{path}: every row has an empty text in {c1!r} or {c2!r}; "
+                            "check the column names (--text1, --text2).")
     if empty.any():
         rows = pairs.loc[empty, "row"].tolist()
         logger.warning("%s: skipped %d row(s) with an empty text: rows %s%s.", path, len(rows),
                        ", ".join(map(str, rows[:10])), " …" if len(rows) > 10 else "")
         pairs = pairs[~empty].reset_index(drop=True)
+    logger.info("%s: rows read %d, used %d, rejected %d (empty text).", path, len(frame), len(pairs),
+                int(empty.sum()))
     return pairs
 
 

@@ -43,7 +43,7 @@ def write_report(metrics: dict, scores: np.ndarray, labels: np.ndarray, director
 
 def evaluate(model: str | Path | SiameseModel, data: str | Path, *, output: str | Path | None = None,
              threshold: float | None = None, text1: str | None = None, text2: str | None = None,
-             label: str | None = None, overwrite: bool = False) -> dict[str, float]:
+             label: str | None = None, overwrite: bool = False, encoding: str = "utf-8") -> dict[str, float]:
     """Evaluate a model on every row of a labelled pair file, at its frozen threshold.
 
     With ``output`` (a .json path), writes the metrics there and the curves beside it (``*.png``).
@@ -51,7 +51,7 @@ def evaluate(model: str | Path | SiameseModel, data: str | Path, *, output: str 
     if output is not None:
         check_output(output, overwrite=overwrite)
     model = model if isinstance(model, SiameseModel) else load(model)
-    pairs = read_pairs(data, text1=text1, text2=text2, label=label)
+    pairs = read_pairs(data, text1=text1, text2=text2, label=label, encoding=encoding)
     metrics, scores = evaluate_pairs(model, pairs, threshold=threshold)
     if output is not None:
         output = Path(output)

@@ -94,7 +94,7 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
         metrics_output = check_output(metrics_output, overwrite=overwrite)
     frame = _read(data, encoding)
     columns = list(frame.columns)
-    c1, c2, c_label = detect_columns(columns, question, answer, label, source=str(data))
+    c1, c2, c_label = _qa_columns(columns, question, answer, label, str(data))
     taken = set(MATCH_COLUMNS) & set(columns)
     if taken:
         raise TextsiamError(f"{data}: already has column(s) {', '.join(sorted(taken))}; rename them so the "
@@ -129,6 +129,19 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
     elif metrics_output is not None:
         logger.warning("%s has no label column, so no ranking metrics were written to %s.", data, metrics_output)
     return {"read": len(frame), "written": len(out), "rejected": int((~ok).sum()), "metrics": metrics}
+
+
+def _qa_columns(columns: list[str], question: str | None, answer: str | None, label: str | None,
+                source: str) -> tuple[str, str, str | None]:
+    """The question, answer and label columns: those named, the rest detected (see ``detect_columns``)."""
+    try:
+        if bool(question) != bool(answer):
+            detected = detect_columns(columns, source=source)
+            question, answer = question or detected[0], answer or detected[1]
+        return detect_columns(columns, question, answer, label, source=source)
+    except TextsiamError as exc:  # speak of this command's options
+        message = str(exc).replace("--text1", "--question").replace("--text2", "--answer")
+        raise TextsiamError(message) from None
 
 
 def _text_column(frame: pd.DataFrame, name: str | None, known: Sequence[str], option: str, source: str) -> str:

@@ -114,9 +114,11 @@ def load(path_or_name: str | Path, *, device: str | None = None) -> SiameseModel
     except TextsiamError:
         raise
     except Exception as exc:
-        where = "directory" if path.exists() else "model name (is the Hugging Face Hub reachable?)"
+        where = ("directory (files missing or damaged? re-save or re-train the model)" if path.exists()
+                 else "model name (is the Hugging Face Hub reachable?)")
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise TextsiamError(f"{path_or_name}: cannot load as a SentenceTransformer {where}: "
-                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+                            f"{type(exc).__name__}: {detail}") from None
     return SiameseModel(encoder, metadata)
 
 
@@ -135,3 +137,38 @@ def _check_model_dir(path: Path) -> None:
     weights = list(path.rglob("*.safetensors"))
     if not weights:
         raise TextsiamError(f"{path}: no model weights (*.safetensors) found; the directory is incomplete.")
+    _check_modules(path)
+    for config in path.rglob("config.json"):
+        if "auto_map" in _read_json(config):
+            raise TextsiamError(f"{config}: the model needs custom code (auto_map), and textsiam never runs code "
+                                "from a model directory; use a model built from standard classes.")
+
+
+# Only classes from sentence-transformers itself may be named in modules.json: anything else would mean
+# importing (running) code chosen by the model directory.
+TRUSTED_MODULE_PREFIX = "sentence_transformers."
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TextsiamError(f"{path}: not valid JSON ({exc}); the model directory is damaged.") from None
+
+
+def _check_modules(path: Path) -> None:
+    """Refuse a modules.json that is malformed or names a class outside sentence-transformers."""
+    modules_file = path / "modules.json"
+    if not modules_file.exists():
+        return
+    modules = _read_json(modules_file)
+    if not isinstance(modules, list) or not all(isinstance(m, dict) and isinstance(m.get("type"), str)
+                                                for m in modules):
+        raise TextsiamError(f"{modules_file}: not a SentenceTransformer module list; the model directory is damaged.")
+    for module in modules:
+        if not module["type"].startswith(TRUSTED_MODULE_PREFIX):
+            raise TextsiamError(f"{modules_file}: names the module class {module['type']!r}, which is not part of "
+                                "sentence-transformers; textsiam never imports code from a model directory.")
+        sub = module.get("path", "")
+        if not isinstance(sub, str) or Path(sub).is_absolute() or ".." in Path(sub).parts:
+            raise TextsiamError(f"{modules_file}: module path {sub!r} points outside the model directory.")

@@ -31,8 +31,9 @@ from .files import atomic_path, check_output
 
 logger = logging.getLogger("textsiam")
 
-# Unique texts from which `method="auto"` switches from exact to approximate search (measured: see
-# docs/dedup.md; at 20k texts exact search takes ~5 s on 2 cores and grows with the square of the count).
+# Unique texts from which `method="auto"` switches from exact to approximate search (measured, docs/dedup.md:
+# exact search took ~50 s for 48k texts of 512-d on one thread, and grows with the square of the count;
+# HNSW took 13 s. Below 20k, exact costs seconds and misses nothing).
 ANN_MIN_TEXTS = 20_000
 TOP_K = 20  # neighbours kept per unique text; exact repeats are collapsed first, so few texts have more
 # HNSW settings, measured (docs/dedup.md): M=16 neighbours per node, efConstruction 40, efSearch 64 found 98 %
@@ -311,16 +312,18 @@ def row_pairs(uid: np.ndarray, first_row: np.ndarray, pairs: Pairs, self_score: 
 
 
 class _Stages:
-    """Seconds spent in each named stage."""
+    """Wall-clock and CPU seconds (all threads of this process) spent in each named stage."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         yield
         self.seconds[name] = round(time.perf_counter() - start, 3)
+        self.cpu_seconds[name] = round(time.process_time() - cpu, 3)
 
 
 def peak_memory_mb() -> float:
@@ -345,7 +348,7 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     check_positive("--top-k", top_k)
     check_positive("--batch-size", batch_size)
     stages = _Stages()
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     with stages("read"):
         texts = read_column(input_path, column, encoding=encoding)
     with stages("load_model"):
@@ -358,11 +361,11 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     with stages("collapse"):
         unique, uid, first_row = collapse(texts)
     with stages("encode"):
-        cache = None
-        if use_cache:
-            cache = EmbeddingCache(cache_dir or default_cache_dir(), model_fingerprint(siamese.encoder))
+        cache = (EmbeddingCache(cache_dir or default_cache_dir(), model_fingerprint(siamese.encoder))
+                 if use_cache else None)
         embeddings, n_encoded = embed_texts(siamese, unique, cache=cache, batch_size=batch_size,
                                             progress=progress)
+    dim = embeddings.shape[1]
     with stages("search"):
         x = search_space(embeddings, similarity_fn)
         del embeddings
@@ -375,17 +378,19 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     with stages("pairs"):
         table = row_pairs(uid, first_row, pairs, self_score)
     summary = {
-        "input": str(input_path), "column": texts.name, "threshold": threshold, "similarity": similarity_fn,
-        "search": used, "top_k": top_k, "clustering": clustering, **_counts(texts, uid, first_row, clusters),
-        "texts_encoded": n_encoded, "texts_from_cache": len(unique) - n_encoded,
-        "pairs": len(table), "near_pairs": len(pairs),
+        "input": str(input_path), "column": texts.name, "model": _model_name(model), "threshold": threshold,
+        "similarity": similarity_fn, "embedding_dim": dim, "search": used, "top_k": top_k, "clustering": clustering,
+        **_counts(texts, uid, first_row, clusters), "texts_encoded": n_encoded,
+        "texts_from_cache": len(unique) - n_encoded, "pairs": len(table), "near_pairs": len(pairs),
     }
     write_start = time.perf_counter()
     with atomic_path(output_dir, directory=True) as tmp:
         table.to_csv(tmp / "pairs.csv", index=False, float_format="%.6f")
         clusters.to_csv(tmp / "clusters.csv", index=False)
         summary["seconds"] = {**stages.seconds, "write": round(time.perf_counter() - write_start, 3)}
+        summary["cpu_seconds"] = stages.cpu_seconds
         summary["seconds_total"] = round(time.perf_counter() - started, 3)
+        summary["cpu_seconds_total"] = round(time.process_time() - started_cpu, 3)
         summary["peak_memory_mb"] = peak_memory_mb()
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
@@ -400,6 +405,10 @@ def _counts(texts: pd.Series, uid: np.ndarray, first_row: np.ndarray, clusters: 
         "clusters": int(len(sizes)), "clusters_with_duplicates": int((sizes > 1).sum()),
         "largest_cluster": int(sizes.max()),
     }
+
+
+def _model_name(model: Any) -> str:
+    return str(model) if isinstance(model, (str, Path)) else type(model).__name__
 
 
 def _disable(progress: bool | None) -> bool | None:

@@ -19,7 +19,7 @@ from .errors import TextsiamError, check_choice, check_positive
 from .evaluation import evaluate_pairs, write_report
 from .files import check_output
 from .losses import ROUTES, LossSpec, build_loss, teacher_loss, teacher_rows, training_rows
-from .metrics import choose_threshold
+from .metrics import MIN_DEV_PER_CLASS, choose_threshold
 from .model import SiameseModel
 from .sampler import LengthGroupedBatchSampler
 from .towers import ARCHS, DEFAULT_BERT, TOWERS, build_encoder
@@ -48,6 +48,7 @@ class TrainConfig:
     model: str = DEFAULT_BERT
     embeddings: str | None = None
     teacher: str | None = None  # a SentenceTransformer whose embeddings the tower also learns to reproduce
+    encoding: str = "utf-8"  # text encoding of the data file
     max_length: int | None = None
     epochs: float | None = None
     batch_size: int | None = None
@@ -59,6 +60,7 @@ class TrainConfig:
     text2: str | None = None
     label: str | None = None
     save_steps: int = 500
+    max_train_pairs: int | None = None  # train on a seeded sample of the train split (dev and test unchanged)
     resume: bool = False
     overwrite: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -92,6 +94,26 @@ def partial_dir(output: str | Path) -> Path:
     return output.parent / f"{output.name}.partial"
 
 
+def last_complete_checkpoint(directory: Path) -> Path | None:
+    """The newest ``checkpoint-N`` written in full (the trainer writes trainer_state.json last), or None.
+
+    A run killed while saving leaves a checkpoint without it; resuming from that one would fail.
+    """
+    done = [p for p in directory.glob("checkpoint-*")
+            if p.name.rpartition("-")[2].isdigit() and _readable_json(p / "trainer_state.json")]
+    return max(done, key=lambda p: int(p.name.rpartition("-")[2]), default=None)
+
+
+def _readable_json(path: Path) -> bool:
+    """True if ``path`` holds a whole JSON object (a kill while writing leaves it cut short)."""
+    import json
+
+    try:
+        return isinstance(json.loads(path.read_text()), dict)
+    except (OSError, ValueError):
+        return False
+
+
 def split_pairs(pairs: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     """Add a ``split`` column (grouped, seeded) and check each split can do its job."""
     pairs = pairs.assign(split=grouped_split(pairs, seed=config.seed, dev_fraction=config.dev_fraction,
@@ -99,11 +121,23 @@ def split_pairs(pairs: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     train_labels = pairs.loc[pairs["split"] == "train", "label"]
     if config.loss_spec.row_format != "positives" and train_labels.nunique() < 2:
         only = int(train_labels.iloc[0]) if len(train_labels) else None
-        raise TextsiamError(f"the training split has only label {only}; a Siamese model needs both "
+        raise TextsiamError(f"{config.data}: the training split has only label {only}; a Siamese model needs both "
                             "duplicates (1) and non-duplicates (0) to learn from.")
     for name in ("dev", "test"):
         if (pairs["split"] == name).sum() == 0:
-            raise TextsiamError(f"too few pairs ({len(pairs)}) to make a {name} split; use more data.")
+            raise TextsiamError(f"{config.data}: too few pairs ({len(pairs)}) to make a {name} split; use more "
+                                f"data or a larger --{name}-fraction.")
+    dev_labels = pairs.loc[pairs["split"] == "dev", "label"].to_numpy()
+    # Check before training that dev can choose a threshold (positive-only data gets one negative per pair).
+    if (dev_labels >= 0).all():
+        positives, negatives = int((dev_labels == 1).sum()), int((dev_labels == 0).sum())
+    else:
+        positives, negatives = len(dev_labels), len(dev_labels) if len(dev_labels) > 1 else 0
+    if min(positives, negatives) < MIN_DEV_PER_CLASS:
+        raise TextsiamError(
+            f"{config.data}: the dev split has {positives} duplicate and {negatives} non-duplicate pair(s); at least "
+            f"{MIN_DEV_PER_CLASS} of each are needed to choose a threshold. Use more data or a larger --dev-fraction."
+        )
     return pairs
 
 
@@ -141,11 +175,13 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
             shutil.rmtree(work)
     started = time.perf_counter()
     pairs = read_pairs(config.data, text1=config.text1, text2=config.text2, label=config.label,
-                       require_label=False)
+                       require_label=False, encoding=config.encoding)
     labelled = bool((pairs["label"] >= 0).all())
     config.resolve_loss(labelled)
     pairs = split_pairs(pairs, config)
     train_pairs = pairs[pairs["split"] == "train"]
+    if config.max_train_pairs and len(train_pairs) > config.max_train_pairs:
+        train_pairs = train_pairs.sample(config.max_train_pairs, random_state=config.seed).sort_index()
     logger.info("pairs: %d train, %d dev, %d test (grouped split, seed %d)", len(train_pairs),
                 int((pairs["split"] == "dev").sum()), int((pairs["split"] == "test").sum()), config.seed)
 
@@ -185,9 +221,13 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         ddp_find_unused_parameters=config.arch == "pseudo",  # a one-column loss leaves the text2 tower idle
     )
     trainer = SentenceTransformerTrainer(model=encoder, args=args, train_dataset=train_dataset, loss=train_loss)
-    has_checkpoint = config.resume and any((work / "checkpoints").glob("checkpoint-*"))
+    checkpoint = last_complete_checkpoint(work / "checkpoints") if config.resume else None
+    if checkpoint:
+        logger.info("resuming from %s", checkpoint)
+    elif config.resume:
+        logger.info("--resume: no complete checkpoint in %s; starting from the beginning", work / "checkpoints")
     train_started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - train_started
     if not trainer.is_world_process_zero():
         return SiameseModel(encoder)
@@ -212,8 +252,8 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
                      "pairs_per_second": round(len(rows) * config.epochs / train_seconds, 1),
                      "teacher_seconds": round(teacher_seconds, 2),
                      "total_seconds": round(time.perf_counter() - started, 2)},
-        "split": {name: pairs.loc[pairs["split"] == name, "row"].astype(int).tolist()
-                  for name in ("train", "dev", "test")},
+        "split": {"train": train_pairs["row"].astype(int).tolist(),
+                  **{name: pairs.loc[pairs["split"] == name, "row"].astype(int).tolist() for name in ("dev", "test")}},
     })
     _save_final(model, output, work, test_scores, test["label"].to_numpy())
     logger.info("test: ROC-AUC %.4f  F1 %.4f  accuracy %.4f at threshold %.4f", test_metrics["roc_auc"],

@@ -46,6 +46,11 @@ def main_options(
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line: newlines and other control characters become visible escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message.strip())
+
+
 def run_command(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call a library function; a TextsiamError becomes 'error: …' on stderr and exit code 2."""
     try:
@@ -53,7 +58,14 @@ def run_command(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except TextsiamError as exc:
         if state["debug"]:
             raise
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {one_line(str(exc))}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:  # disk full, permission denied, …: the environment, not a bug
+        if state["debug"]:
+            raise
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        typer.echo(f"error: {one_line(where + (exc.strerror or str(exc)))}; nothing half-written was left behind.",
+                   err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing half-written was left behind.", err=True)

@@ -20,9 +20,10 @@ def evaluate_command(
     text1: str = typer.Option(None, help="Column of the first text, if not detected."),
     text2: str = typer.Option(None, help="Column of the second text, if not detected."),
     label: str = typer.Option(None, help="Column of the 0/1 label, if not detected."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of the data file, e.g. latin-1."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file."),
 ) -> None:
     """Evaluate at the frozen threshold: ROC-AUC, F1, precision, recall, accuracy, average precision."""
     metrics = run_command(evaluate, model, data, output=output, threshold=threshold, text1=text1, text2=text2,
-                          label=label, overwrite=overwrite)
+                          label=label, overwrite=overwrite, encoding=encoding)
     typer.echo(json.dumps(metrics, indent=2))

