@@ -40,7 +40,11 @@ def run_textsiam(name: str, config: TrainConfig) -> dict:
 
 def run_recipe(data: Path, output: Path, seed: int, max_train_pairs: int | None) -> dict:
     """sentence-transformers' training_OnlineContrastiveLoss.py recipe, ported to its v6 trainer."""
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
     from sentence_transformers.sentence_transformer.losses import OnlineContrastiveLoss
 
     from textsiam.losses import LossSpec, training_rows

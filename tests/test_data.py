@@ -7,8 +7,8 @@ import pytest
 
 from textsiam.data import (
     MAX_TEXT_CHARS,
-    grouped_split,
     group_key,
+    grouped_split,
     map_labels,
     normalise_text,
     read_pairs,

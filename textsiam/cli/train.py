@@ -48,10 +48,9 @@ def train_command(
         config = TrainConfig(
             data=data, output=str(output), tower=tower, arch=arch, loss=loss, distance=distance, margin=margin,
             model=model, embeddings=embeddings, teacher=teacher, max_length=max_length, epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate, seed=seed, dev_fraction=dev_fraction, test_fraction=test_fraction,
-            text1=text1, text2=text2, label=label, save_steps=save_steps, max_train_pairs=max_train_pairs, encoding=encoding,
-            resume=resume, overwrite=overwrite,
+            batch_size=batch_size, learning_rate=learning_rate, seed=seed, dev_fraction=dev_fraction,
+            test_fraction=test_fraction, text1=text1, text2=text2, label=label, save_steps=save_steps,
+            max_train_pairs=max_train_pairs, encoding=encoding, resume=resume, overwrite=overwrite,
         )
         return train(config).metadata
 
