@@ -31,7 +31,6 @@ import torch
 
 from textsiam.data import read_pairs
 from textsiam.losses import ROUTES, LossSpec, build_loss, training_rows
-from textsiam.matching import score_pairs
 from textsiam.metrics import ranking_metrics
 from textsiam.model import SiameseModel
 from textsiam.sampler import LengthGroupedBatchSampler
@@ -60,7 +59,7 @@ def evaluate(model: SiameseModel, splits: dict) -> dict:
     for name in ("dev", "test"):
         pairs = splits[name]
         started = time.perf_counter()
-        scores = score_pairs(model, pairs["text1"].tolist(), pairs["text2"].tolist())
+        scores = model.score(pairs["text1"].tolist(), pairs["text2"].tolist())
         out[name] = {**ranking_metrics(pairs["group"].to_numpy(), scores, pairs["label"].to_numpy()),
                      "score_seconds": round(time.perf_counter() - started, 1)}
     return out

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from textsiam.cli import app
 from textsiam.errors import TextsiamError
-from textsiam.matching import match_file, rank_within, retrieve, score_pairs
+from textsiam.matching import match_file, rank_within, retrieve
 from textsiam.model import SiameseModel
 from textsiam.towers import word_tokenizer
 
@@ -129,10 +129,10 @@ def test_pseudo_model_scores_questions_and_answers_through_their_own_routes():
     questions, answers = ["red apple", "green tea"], ["red apple pie", "red apple pie"]
     expected = encoder.similarity_pairwise(encoder.encode(questions, task="text1", convert_to_tensor=True),
                                            encoder.encode(answers, task="text2", convert_to_tensor=True)).numpy()
-    got = score_pairs(model, questions, answers)
+    got = model.score(questions, answers)
     assert np.allclose(got, expected, atol=1e-6)
     # The towers differ, so scoring both sides through one tower would give another answer.
-    assert not np.allclose(got, score_pairs(SiameseModel(encoder), questions, answers), atol=1e-3)
+    assert not np.allclose(got, SiameseModel(encoder).score(questions, answers), atol=1e-3)
 
 
 def test_retrieve_returns_the_top_k_answers_from_the_pool(bow_dir: Path, tmp_path: Path):

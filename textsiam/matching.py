@@ -44,29 +44,6 @@ def _read(path: str | Path, encoding: str) -> pd.DataFrame:
     return frame
 
 
-def _embed(model: SiameseModel, texts: Sequence[str], side: str, batch_size: int) -> tuple[torch.Tensor, np.ndarray]:
-    """Embeddings of the distinct texts (encoded once each) and, per input text, its row among them."""
-    codes, unique = pd.factorize(pd.Series(list(texts), dtype=object))
-    embeddings = model.encode(list(unique), side=side, batch_size=batch_size,
-                              show_progress_bar=len(unique) > 5000)
-    return torch.as_tensor(embeddings), codes
-
-
-def score_pairs(model: SiameseModel, questions: Sequence[str], answers: Sequence[str], *,
-                batch_size: int = 64) -> np.ndarray:
-    """Similarity of each (question[i], answer[i]): questions through ``text1``, answers through ``text2``.
-
-    Each distinct question and answer is encoded once, however many rows repeat it.
-    """
-    if len(questions) != len(answers):
-        raise ValueError(f"questions and answers differ in length ({len(questions)} vs {len(answers)})")
-    if len(questions) == 0:
-        return np.zeros(0)
-    q_emb, q_idx = _embed(model, questions, "text1", batch_size)
-    a_emb, a_idx = _embed(model, answers, "text2", batch_size)
-    return model.similarity(q_emb[q_idx].numpy(), a_emb[a_idx].numpy())
-
-
 def rank_within(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """1-based rank of each score inside its group (highest first, ties by row order); 0 where score is NaN."""
     frame = pd.DataFrame({"group": groups, "score": scores, "order": np.arange(len(scores))})
@@ -108,7 +85,7 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
     ok = reason == ""
     scores = np.full(len(frame), np.nan)
     if ok.any():
-        scores[ok] = score_pairs(model, questions[ok].tolist(), answers[ok].tolist(), batch_size=batch_size)
+        scores[ok] = model.score(questions[ok].tolist(), answers[ok].tolist(), batch_size=batch_size)
     groups = (frame[group_col].astype(str) if group_col else questions).to_numpy()
     ranks = rank_within(groups, scores)
     out = frame.copy()
@@ -188,12 +165,12 @@ def retrieve(model: str | Path | SiameseModel, questions: str | Path, answers: s
                        len(a_texts) - len(a_ok), a_col)
     q_ok = np.flatnonzero((q_texts != "").to_numpy())
     pool = a_texts.iloc[a_ok].tolist()
-    a_emb, a_idx = _embed(model, pool, "text2", batch_size)
-    corpus = a_emb[a_idx]
+    a_emb, a_idx = model.encode_distinct(pool, side="text2", batch_size=batch_size)
+    corpus = torch.as_tensor(a_emb[a_idx])
     hits: list[list[dict]] = []
     if len(q_ok):
-        q_emb, q_idx = _embed(model, q_texts.iloc[q_ok].tolist(), "text1", batch_size)
-        hits = util.semantic_search(q_emb[q_idx], corpus, top_k=min(int(top_k), len(pool)),
+        q_emb, q_idx = model.encode_distinct(q_texts.iloc[q_ok].tolist(), side="text1", batch_size=batch_size)
+        hits = util.semantic_search(torch.as_tensor(q_emb[q_idx]), corpus, top_k=min(int(top_k), len(pool)),
                                     score_function=model.encoder.similarity)
     hits_of = dict(zip(q_ok.tolist(), hits, strict=True))
     rows = []

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .errors import TextsiamError
@@ -49,22 +50,28 @@ class SiameseModel:
         scores = self.encoder.similarity_pairwise(torch.as_tensor(embeddings1), torch.as_tensor(embeddings2))
         return scores.cpu().numpy().astype(np.float64)
 
+    def encode_distinct(self, texts: Sequence[str], *, side: str = "text1", batch_size: int = 64,
+                        show_progress_bar: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of the distinct texts, each encoded once, and for every input text its row among them."""
+        codes, distinct = pd.factorize(pd.Series(list(texts), dtype=object))
+        embeddings = self.encode(list(distinct), side=side, batch_size=batch_size,
+                                 show_progress_bar=show_progress_bar)
+        return embeddings, codes
+
     def score(self, text1: Sequence[str], text2: Sequence[str], *, batch_size: int = 64,
               show_progress_bar: bool = False) -> np.ndarray:
-        """Similarity of each (text1[i], text2[i]); higher means more alike."""
+        """Similarity of each (text1[i], text2[i]); higher means more alike. Each distinct text is encoded once."""
         if len(text1) != len(text2):
             raise ValueError(f"text1 and text2 differ in length ({len(text1)} vs {len(text2)})")
-        if self.is_pseudo:
-            e1 = self.encode(text1, side="text1", batch_size=batch_size, show_progress_bar=show_progress_bar)
-            e2 = self.encode(text2, side="text2", batch_size=batch_size, show_progress_bar=show_progress_bar)
-        else:
-            # One shared tower: encode each distinct text once.
-            unique = list(dict.fromkeys([*text1, *text2]))
-            index = {text: i for i, text in enumerate(unique)}
-            embeddings = self.encode(unique, batch_size=batch_size, show_progress_bar=show_progress_bar)
-            e1 = embeddings[[index[t] for t in text1]]
-            e2 = embeddings[[index[t] for t in text2]]
-        return self.similarity(e1, e2)
+        if len(text1) == 0:
+            return np.zeros(0)
+        options = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
+        if self.is_pseudo:  # each side through its own tower
+            e1, c1 = self.encode_distinct(text1, side="text1", **options)
+            e2, c2 = self.encode_distinct(text2, side="text2", **options)
+            return self.similarity(e1[c1], e2[c2])
+        embeddings, codes = self.encode_distinct([*text1, *text2], **options)
+        return self.similarity(embeddings[codes[: len(text1)]], embeddings[codes[len(text1):]])
 
     def predict(self, text1: Sequence[str], text2: Sequence[str], **kwargs) -> np.ndarray:
         """1 where the score reaches the saved threshold, else 0."""
