@@ -13,6 +13,16 @@ from .errors import TextsiamError
 MIN_DEV_PER_CLASS = 2
 
 
+def check_dev_classes(positives: int, negatives: int, *, source: str = "") -> None:
+    """Refuse a dev split with too few duplicates or non-duplicates to choose a threshold from."""
+    if min(positives, negatives) < MIN_DEV_PER_CLASS:
+        raise TextsiamError(
+            f"{source + ': ' if source else ''}the dev split has {positives} duplicate and {negatives} non-duplicate "
+            f"pair(s); at least {MIN_DEV_PER_CLASS} of each are needed to choose a threshold. Use more data or a "
+            "larger --dev-fraction."
+        )
+
+
 def choose_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
     """The threshold that maximises F1 of ``score >= threshold``, cut halfway between two distinct scores.
 
@@ -22,11 +32,7 @@ def choose_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
     counts = np.bincount(labels, minlength=2)
-    if counts.min() < MIN_DEV_PER_CLASS:
-        raise TextsiamError(
-            f"the dev split has {counts[1]} duplicate and {counts[0]} non-duplicate pair(s); at least "
-            f"{MIN_DEV_PER_CLASS} of each are needed to choose a threshold. Use more data or a larger --dev-fraction."
-        )
+    check_dev_classes(int(counts[1]), int(counts[0]))
     distinct = np.unique(scores)[::-1]  # descending
     # Predicting positive for every score >= distinct[k]: true positives and predicted positives per cut.
     order = np.argsort(-scores, kind="stable")

@@ -19,7 +19,7 @@ from .errors import TextsiamError, check_choice, check_positive
 from .evaluation import evaluate_pairs, write_report
 from .files import check_output
 from .losses import ROUTES, LossSpec, build_loss, teacher_loss, teacher_rows, training_rows
-from .metrics import MIN_DEV_PER_CLASS, choose_threshold
+from .metrics import check_dev_classes, choose_threshold
 from .model import SiameseModel
 from .sampler import LengthGroupedBatchSampler
 from .towers import ARCHS, DEFAULT_BERT, TOWERS, build_encoder
@@ -133,11 +133,7 @@ def split_pairs(pairs: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
         positives, negatives = int((dev_labels == 1).sum()), int((dev_labels == 0).sum())
     else:
         positives, negatives = len(dev_labels), len(dev_labels) if len(dev_labels) > 1 else 0
-    if min(positives, negatives) < MIN_DEV_PER_CLASS:
-        raise TextsiamError(
-            f"{config.data}: the dev split has {positives} duplicate and {negatives} non-duplicate pair(s); at least "
-            f"{MIN_DEV_PER_CLASS} of each are needed to choose a threshold. Use more data or a larger --dev-fraction."
-        )
+    check_dev_classes(positives, negatives, source=str(config.data))
     return pairs
 
 
