@@ -146,7 +146,7 @@ def load_glove(source: str) -> tuple[list[str], np.ndarray]:
 
 def lstm_modules(train_texts: Iterable[str], *, embeddings: str | None = None, embedding_dim: int = 100,
                  hidden_dim: int = 128, pooling: str = "mean", glove_extra_words: int = 50_000,
-                 max_length: int = 64, update_embeddings: bool = True, seed: int = 42) -> list:
+                 max_length: int = 64, update_embeddings: bool | None = None, seed: int = 42) -> list:
     """WordEmbeddings (vocabulary from the training texts, optionally GloVe-initialised) + BiLSTM + pooling.
 
     With GloVe, the ``glove_extra_words`` most frequent GloVe words join the vocabulary too, so words
@@ -169,6 +169,11 @@ def lstm_modules(train_texts: Iterable[str], *, embeddings: str | None = None, e
         dim = embedding_dim
         weights = rng.normal(0, 0.3, (len(vocab), dim)).astype(np.float32)
     weights[0] = 0.0  # padding
+    if update_embeddings is None:
+        # Pretrained vectors stay frozen: on QQP that scored about the same ROC-AUC as tuning them (0.799 after 5
+        # epochs vs 0.802 after 3)
+        # and saves the gradient and optimiser step of the whole vocabulary. Random vectors must learn.
+        update_embeddings = not embeddings
     word_embeddings = WordEmbeddings(word_tokenizer(vocab), weights, update_embeddings=update_embeddings,
                                      max_seq_length=max_length)
     import torch
