@@ -126,12 +126,13 @@ def main() -> None:
 
 
 def write_markdown(results: dict, path: Path) -> None:
-    lines = ["| run | ROC-AUC | F1 | accuracy | train pairs/s | train s |", "|---|---|---|---|---|---|"]
+    lines = ["| run | ROC-AUC | F1 | accuracy | train pairs | train pairs/s | train s |",
+             "|---|---|---|---|---|---|---|"]
     for key in ("lstm", "bert", "recipe", "zeroshot"):
         if key in results:
             r = results[key]
             lines.append(f"| {r['name']} | {r['roc_auc']:.4f} | {r['f1']:.4f} | {r['accuracy']:.4f} | "
-                         f"{r.get('pairs_per_second', '-')} | {r.get('seconds', '-')} |")
+                         f"{r.get('pairs', '-')} | {r.get('pairs_per_second', '-')} | {r.get('seconds', '-')} |")
     lines.append(f"\n{MINILM_NOTE}. Machine: {results['machine']}")
     path.write_text("\n".join(lines) + "\n")
 
