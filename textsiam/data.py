@@ -229,16 +229,29 @@ def map_labels(values: pd.Series, *, source: str = "the file", column: str = "la
     return out
 
 
+def cut_texts(texts: pd.Series) -> pd.Series:
+    """Texts as stripped strings (missing ones empty), each cut to at most MAX_TEXT_CHARS characters."""
+    return texts.fillna("").astype(str).str.strip().str.slice(0, MAX_TEXT_CHARS)
+
+
 def clean_texts(texts: pd.Series, *, source: str | None = None) -> pd.Series:
-    """Strip texts and cut any longer than MAX_TEXT_CHARS, with one warning saying how many (and where)."""
-    texts = texts.fillna("").astype(str).str.strip()
-    too_long = texts.str.len() > MAX_TEXT_CHARS
+    """``cut_texts``, with one warning saying how many texts were cut (and where)."""
+    too_long = (texts.fillna("").astype(str).str.strip().str.len() > MAX_TEXT_CHARS).to_numpy()
     if too_long.any():
         where = f"{source}: column {texts.name!r}: " if source else ""
         logger.warning("%s%d text(s) longer than %d characters were truncated (first at row %d).", where,
-                       int(too_long.sum()), MAX_TEXT_CHARS, int(np.flatnonzero(too_long.to_numpy())[0]))
-        texts = texts.where(~too_long, texts.str.slice(0, MAX_TEXT_CHARS))
-    return texts
+                       int(too_long.sum()), MAX_TEXT_CHARS, int(np.flatnonzero(too_long)[0]))
+    return cut_texts(texts)
+
+
+def read_frame(path: str | Path, *, encoding: str = "utf-8",
+               headerless_names: tuple[str, str, str] = ("text1", "text2", "label")) -> pd.DataFrame:
+    """``read_table``, except that a headerless file (WikiQASent) is re-read with ``headerless_names``."""
+    frame = read_table(path, encoding=encoding)
+    if _looks_headerless(list(frame.columns)):
+        frame = read_table(path, header=False, encoding=encoding)
+        frame.columns = list(headerless_names[: frame.shape[1]]) + [f"c{i}" for i in range(3, frame.shape[1])]
+    return frame
 
 
 def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None = None,
@@ -252,12 +265,8 @@ def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None 
     if str(data) == "quora":
         return _read_quora_from_hub()
     path = Path(resolve_data(data))
-    frame = read_table(path, encoding=encoding)
+    frame = read_frame(path, encoding=encoding)
     columns = list(frame.columns)
-    if _looks_headerless(columns):
-        frame = read_table(path, header=False, encoding=encoding)
-        frame.columns = ["text1", "text2", "label"][: frame.shape[1]] + [f"c{i}" for i in range(3, frame.shape[1])]
-        columns = list(frame.columns)
     c1, c2, c_label = detect_columns(columns, text1, text2, label, source=str(path))
     pairs = pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame[c1], source=str(path)),
                           "text2": clean_texts(frame[c2], source=str(path))})

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import GROUP_COLUMNS, MAX_TEXT_CHARS, _looks_headerless, detect_columns, map_labels, read_table
+from .data import GROUP_COLUMNS, cut_texts, detect_columns, map_labels, read_frame, read_table
 from .errors import TextsiamError, check_positive
 from .files import atomic_path, check_output
 from .metrics import ranking_metrics
@@ -28,20 +28,6 @@ MATCH_COLUMNS = ("score", "rank", "reason")
 RETRIEVE_COLUMNS = ("question_row", "question", "rank", "answer_row", "answer", "score", "reason")
 QUESTION_NAMES = ("question", "query", "title", "text1", "question1", "sentence1", "text")
 ANSWER_NAMES = ("answer", "sentence", "body", "passage", "document", "text2", "question2", "sentence2", "text")
-
-
-def _clean(values: pd.Series) -> pd.Series:
-    return values.fillna("").astype(str).str.strip().str.slice(0, MAX_TEXT_CHARS)
-
-
-def _read(path: str | Path, encoding: str) -> pd.DataFrame:
-    """A CSV/TSV as strings; a headerless WikiQASent-style file gets columns question, answer, label."""
-    frame = read_table(path, encoding=encoding)
-    if _looks_headerless(list(frame.columns)):
-        frame = read_table(path, header=False, encoding=encoding)
-        names = ["question", "answer", "label"]
-        frame.columns = names[: frame.shape[1]] + [f"c{i}" for i in range(3, frame.shape[1])]
-    return frame
 
 
 def rank_within(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -69,7 +55,7 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
     output = check_output(output, overwrite=overwrite)
     if metrics_output is not None:
         metrics_output = check_output(metrics_output, overwrite=overwrite)
-    frame = _read(data, encoding)
+    frame = read_frame(data, encoding=encoding, headerless_names=("question", "answer", "label"))
     columns = list(frame.columns)
     c1, c2, c_label = _qa_columns(columns, question, answer, label, str(data))
     taken = set(MATCH_COLUMNS) & set(columns)
@@ -80,7 +66,7 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
         raise TextsiamError(f"{data}: no column {group!r} (--group). Columns are: {', '.join(columns)}.")
     group_col = group or next((c for c in columns if c.lower() in GROUP_COLUMNS), None)
     model = model if isinstance(model, SiameseModel) else load(model)
-    questions, answers = _clean(frame[c1]), _clean(frame[c2])
+    questions, answers = cut_texts(frame[c1]), cut_texts(frame[c2])
     reason = np.where(questions == "", f"empty {c1}", np.where(answers == "", f"empty {c2}", ""))
     ok = reason == ""
     scores = np.full(len(frame), np.nan)
@@ -156,7 +142,7 @@ def retrieve(model: str | Path | SiameseModel, questions: str | Path, answers: s
     q_col = _text_column(q_frame, question_column, QUESTION_NAMES, "--question-column", str(questions))
     a_col = _text_column(a_frame, answer_column, ANSWER_NAMES, "--answer-column", str(answers))
     model = model if isinstance(model, SiameseModel) else load(model)
-    q_texts, a_texts = _clean(q_frame[q_col]), _clean(a_frame[a_col])
+    q_texts, a_texts = cut_texts(q_frame[q_col]), cut_texts(a_frame[a_col])
     a_ok = np.flatnonzero((a_texts != "").to_numpy())
     if len(a_ok) == 0:
         raise TextsiamError(f"{answers}: every row of column {a_col!r} is empty; there is nothing to retrieve.")
