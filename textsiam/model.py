@@ -35,6 +35,17 @@ class SiameseModel:
         return None if value is None else float(value)
 
     @property
+    def calibration(self) -> dict | None:
+        """w and b of p(duplicate) = sigmoid(-w·d + b), fitted on dev after training; None if never fitted."""
+        return self.metadata.get("calibration")
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray | None:
+        """Calibrated p(duplicate) of similarity scores, or None for a model without a calibration."""
+        from .calibration import probabilities
+
+        return None if self.calibration is None else probabilities(scores, self.calibration)
+
+    @property
     def is_pseudo(self) -> bool:
         return self.metadata.get("arch") == "pseudo"
 
