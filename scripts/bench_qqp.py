@@ -21,9 +21,9 @@ import torch
 
 from textsiam.data import read_pairs
 from textsiam.evaluation import evaluate_pairs
+from textsiam.hub import resolve_model
 from textsiam.metrics import choose_threshold
 from textsiam.model import SiameseModel
-from textsiam.towers import resolve_model_name
 from textsiam.training import TrainConfig, split_pairs, train
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qqp" / "qqp_merged.csv.gz"
@@ -55,7 +55,7 @@ def run_recipe(data: Path, output: Path, seed: int, max_train_pairs: int | None)
     train_pairs = pairs[pairs["split"] == "train"]
     if max_train_pairs and len(train_pairs) > max_train_pairs:  # the same sample textsiam's train() takes
         train_pairs = train_pairs.sample(max_train_pairs, random_state=seed).sort_index()
-    model = SentenceTransformer(resolve_model_name("minilm"), device="cpu")
+    model = SentenceTransformer(resolve_model("minilm"), device="cpu")
     rows = training_rows(train_pairs, LossSpec("online-contrastive"))
     loss = OnlineContrastiveLoss(model, margin=0.5)
     args = SentenceTransformerTrainingArguments(
@@ -80,7 +80,7 @@ def run_zero_shot(data: Path, seed: int) -> dict:
 
     config = TrainConfig(data=str(data), tower="bert", seed=seed)
     pairs = split_pairs(read_pairs(data), config)
-    model = SiameseModel(SentenceTransformer(resolve_model_name("minilm"), device="cpu"))
+    model = SiameseModel(SentenceTransformer(resolve_model("minilm"), device="cpu"))
     dev, test = pairs[pairs["split"] == "dev"], pairs[pairs["split"] == "test"]
     threshold = choose_threshold(model.score(dev["text1"].tolist(), dev["text2"].tolist()), dev["label"].to_numpy())
     metrics, _ = evaluate_pairs(model, test, threshold=threshold)

@@ -30,9 +30,9 @@ import torch
 
 from textsiam.data import group_key, read_pairs
 from textsiam.evaluation import evaluate_pairs
+from textsiam.hub import resolve_model
 from textsiam.metrics import choose_threshold, ranking_metrics
 from textsiam.model import SiameseModel
-from textsiam.towers import resolve_model_name
 from textsiam.training import TrainConfig, split_pairs, train, with_sampled_negatives
 
 SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016_cqa_subtaskB"
@@ -100,7 +100,7 @@ def run_zero_shot(data: Path, args: argparse.Namespace) -> dict:
 
     config = TrainConfig(data=str(data), tower="bert", seed=args.seed, loss="in-batch-negatives")
     pairs = split_pairs(read_pairs(data, require_label=False), config)
-    model = SiameseModel(SentenceTransformer(resolve_model_name("minilm"), device="cpu"))
+    model = SiameseModel(SentenceTransformer(resolve_model("minilm"), device="cpu"))
     model.encoder.max_seq_length = args.max_length
     dev = with_sampled_negatives(pairs[pairs["split"] == "dev"], seed=args.seed)
     test_pairs = pairs[pairs["split"] == "test"]

@@ -30,11 +30,12 @@ from pathlib import Path
 import torch
 
 from textsiam.data import read_pairs
+from textsiam.hub import resolve_model
 from textsiam.losses import ROUTES, LossSpec, build_loss, training_rows
 from textsiam.metrics import ranking_metrics
 from textsiam.model import SiameseModel
 from textsiam.sampler import LengthGroupedBatchSampler
-from textsiam.towers import build_encoder, resolve_model_name
+from textsiam.towers import build_encoder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikiqa"
 MINILM_NOTE = ("all-MiniLM-L6-v2 was trained on Quora duplicates and other QA data (possibly overlapping "
@@ -124,7 +125,7 @@ def fine_tune(run: str, splits: dict, args: argparse.Namespace) -> dict:
 def zero_shot(splits: dict) -> dict:
     from sentence_transformers import SentenceTransformer
 
-    model = SiameseModel(SentenceTransformer(resolve_model_name("minilm"), device="cpu"))
+    model = SiameseModel(SentenceTransformer(resolve_model("minilm"), device="cpu"))
     return {"settings": {"max_length": model.encoder.max_seq_length}, **evaluate(model, splits),
             "note": MINILM_NOTE}
 

