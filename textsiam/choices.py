@@ -1,0 +1,23 @@
+"""The names a user can choose from (towers, architectures, losses, distances) and their defaults.
+
+This module imports nothing, so the command line can list the choices in ``--help`` without loading torch.
+The modules that build the things (towers.py, losses.py, training.py) import the names from here.
+"""
+
+from __future__ import annotations
+
+TOWERS = ("bert", "lstm")
+ARCHS = ("siamese", "pseudo")
+DEFAULT_BERT = "sentence-transformers/all-MiniLM-L6-v2"
+
+LOSSES = ("contrastive", "online-contrastive", "triplet", "batch-hard-triplet", "cosine", "in-batch-negatives")
+DEFAULT_LOSS = "online-contrastive"  # for labelled pairs; files without labels train with in-batch-negatives
+DISTANCES = ("cosine", "euclidean", "manhattan")
+DEFAULT_MARGINS = {"cosine": 0.5, "euclidean": 1.0, "manhattan": 5.0}
+
+# Defaults that suit each tower on a CPU: a pretrained transformer needs one gentle epoch,
+# a BiLSTM learns from scratch and wants more epochs, bigger batches and a larger step.
+TOWER_DEFAULTS: dict[str, dict[str, float]] = {
+    "bert": {"epochs": 1, "batch_size": 32, "learning_rate": 5e-5, "max_length": 64},
+    "lstm": {"epochs": 8, "batch_size": 128, "learning_rate": 2e-3, "max_length": 48},
+}
