@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .choices import TOWER_DEFAULTS
 from .data import grouped_split, read_pairs
 from .errors import TextsiamError, check_choice, check_positive
 from .evaluation import evaluate_pairs, write_report
@@ -25,13 +26,6 @@ from .sampler import LengthGroupedBatchSampler
 from .towers import ARCHS, DEFAULT_BERT, TOWERS, build_encoder
 
 logger = logging.getLogger("textsiam")
-
-# Defaults that suit each tower on a CPU: a pretrained transformer needs one gentle epoch,
-# a BiLSTM learns from scratch and wants more epochs, bigger batches and a larger step.
-TOWER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "bert": {"epochs": 1, "batch_size": 32, "learning_rate": 5e-5, "max_length": 64},
-    "lstm": {"epochs": 8, "batch_size": 128, "learning_rate": 2e-3, "max_length": 48},
-}
 
 
 @dataclass
