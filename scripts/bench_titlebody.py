@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from textsiam.data import group_key, read_pairs
+from textsiam.data import read_pairs
 from textsiam.evaluation import evaluate_pairs
 from textsiam.hub import resolve_model
 from textsiam.metrics import choose_threshold, ranking_metrics
 from textsiam.model import SiameseModel
+from textsiam.text import group_key
 from textsiam.training import TrainConfig, split_pairs, train, with_sampled_negatives
 
 SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016_cqa_subtaskB"

@@ -5,15 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from textsiam.data import (
-    MAX_TEXT_CHARS,
-    group_key,
-    grouped_split,
-    map_labels,
-    normalise_text,
-    read_pairs,
-)
+from textsiam.data import grouped_split, map_labels, read_pairs
 from textsiam.errors import TextsiamError
+from textsiam.text import MAX_TEXT_CHARS, group_key
 
 from .conftest import shared_file
 
@@ -99,11 +93,6 @@ def test_long_text_is_truncated_with_warning(tmp_path: Path, caplog):
     pairs = read_pairs(path)
     assert len(pairs["text1"][0]) == MAX_TEXT_CHARS
     assert "truncated" in caplog.text
-
-
-def test_normalisation():
-    assert normalise_text("  How  DO I\tlearn? ") == "how do i learn?"
-    assert group_key("Idea ?") == group_key("idea?")
 
 
 def test_grouped_split_never_shares_a_text_between_splits(pairs_csv: Path):

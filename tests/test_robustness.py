@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from textsiam.cli import app
-from textsiam.data import MAX_TEXT_CHARS
 from textsiam.errors import TextsiamError
+from textsiam.text import MAX_TEXT_CHARS
 
 from .conftest import write_pairs
 

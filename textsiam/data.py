@@ -7,7 +7,6 @@ import csv
 import difflib
 import gzip
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +16,11 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .errors import TextsiamError, suggest
+from .text import clean_texts, group_key
 
 logger = logging.getLogger("textsiam")
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "data" / "sample_pairs.csv"
-MAX_TEXT_CHARS = 20_000  # longer texts are cut: no tower reads that far, and tokenising megabytes is slow
 
 # Known column layouts, tried in order: (text1, text2, label). Matching ignores case.
 KNOWN_LAYOUTS: list[tuple[str, str, str | None]] = [
@@ -229,21 +228,6 @@ def map_labels(values: pd.Series, *, source: str = "the file", column: str = "la
     return out
 
 
-def cut_texts(texts: pd.Series) -> pd.Series:
-    """Texts as stripped strings (missing ones empty), each cut to at most MAX_TEXT_CHARS characters."""
-    return texts.fillna("").astype(str).str.strip().str.slice(0, MAX_TEXT_CHARS)
-
-
-def clean_texts(texts: pd.Series, *, source: str | None = None) -> pd.Series:
-    """``cut_texts``, with one warning saying how many texts were cut (and where)."""
-    too_long = (texts.fillna("").astype(str).str.strip().str.len() > MAX_TEXT_CHARS).to_numpy()
-    if too_long.any():
-        where = f"{source}: column {texts.name!r}: " if source else ""
-        logger.warning("%s%d text(s) longer than %d characters were truncated (first at row %d).", where,
-                       int(too_long.sum()), MAX_TEXT_CHARS, int(np.flatnonzero(too_long)[0]))
-    return cut_texts(texts)
-
-
 def read_frame(path: str | Path, *, encoding: str = "utf-8",
                headerless_names: tuple[str, str, str] = ("text1", "text2", "label")) -> pd.DataFrame:
     """``read_table``, except that a headerless file (WikiQASent) is re-read with ``headerless_names``."""
@@ -330,19 +314,6 @@ def _read_quora_from_hub() -> pd.DataFrame:
     frame = dataset.to_pandas()
     return pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame["question1"]),
                          "text2": clean_texts(frame["question2"]), "label": frame["label"].astype(np.int64)})
-
-
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-
-
-def normalise_text(text: str) -> str:
-    """Lower-case and collapse whitespace: the key under which texts count as exact duplicates."""
-    return " ".join(str(text).lower().split())
-
-
-def group_key(text: str) -> str:
-    """Lower-case alphanumerics only, so tokenised ("idea ?") and raw ("idea?") copies of a question match."""
-    return _NON_WORD.sub("", str(text).lower())
 
 
 def pair_groups(pairs: pd.DataFrame) -> np.ndarray:

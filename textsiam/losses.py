@@ -15,12 +15,9 @@ from sentence_transformers.sentence_transformer import losses
 from sentence_transformers.sentence_transformer.losses.contrastive import SiameseDistanceMetric
 from sentence_transformers.sentence_transformer.losses.triplet import TripletDistanceMetric
 
-from .data import group_key
+from .choices import DEFAULT_MARGINS, DISTANCES, LOSSES
 from .errors import TextsiamError, check_choice, check_positive
-
-LOSSES = ("contrastive", "online-contrastive", "triplet", "batch-hard-triplet", "cosine", "in-batch-negatives")
-DISTANCES = ("cosine", "euclidean", "manhattan")
-DEFAULT_MARGINS = {"cosine": 0.5, "euclidean": 1.0, "manhattan": 5.0}
+from .text import group_key
 
 _SIAMESE_DISTANCE = {"cosine": SiameseDistanceMetric.COSINE_DISTANCE,
                      "euclidean": SiameseDistanceMetric.EUCLIDEAN,

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import GROUP_COLUMNS, cut_texts, detect_columns, map_labels, read_frame, read_table
+from .data import GROUP_COLUMNS, detect_columns, map_labels, read_frame, read_table
 from .errors import TextsiamError, check_positive
 from .files import atomic_path, check_output
 from .metrics import ranking_metrics
 from .model import SiameseModel, load
+from .text import clean_texts
 
 logger = logging.getLogger("textsiam")
 
@@ -66,7 +67,7 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
         raise TextsiamError(f"{data}: no column {group!r} (--group). Columns are: {', '.join(columns)}.")
     group_col = group or next((c for c in columns if c.lower() in GROUP_COLUMNS), None)
     model = model if isinstance(model, SiameseModel) else load(model)
-    questions, answers = cut_texts(frame[c1]), cut_texts(frame[c2])
+    questions, answers = clean_texts(frame[c1]), clean_texts(frame[c2])
     reason = np.where(questions == "", f"empty {c1}", np.where(answers == "", f"empty {c2}", ""))
     ok = reason == ""
     scores = np.full(len(frame), np.nan)
@@ -142,7 +143,7 @@ def retrieve(model: str | Path | SiameseModel, questions: str | Path, answers: s
     q_col = _text_column(q_frame, question_column, QUESTION_NAMES, "--question-column", str(questions))
     a_col = _text_column(a_frame, answer_column, ANSWER_NAMES, "--answer-column", str(answers))
     model = model if isinstance(model, SiameseModel) else load(model)
-    q_texts, a_texts = cut_texts(q_frame[q_col]), cut_texts(a_frame[a_col])
+    q_texts, a_texts = clean_texts(q_frame[q_col]), clean_texts(a_frame[a_col])
     a_ok = np.flatnonzero((a_texts != "").to_numpy())
     if len(a_ok) == 0:
         raise TextsiamError(f"{answers}: every row of column {a_col!r} is empty; there is nothing to retrieve.")

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .data import MAX_TEXT_CHARS, cut_texts, detect_columns, read_table
+from .data import detect_columns, read_table
 from .errors import TextsiamError, check_positive
 from .files import atomic_path, check_output
 from .model import SiameseModel, load
+from .text import MAX_TEXT_CHARS, clean_texts
 
 logger = logging.getLogger("textsiam")
 
@@ -70,7 +71,7 @@ def _warn_long_texts(chunk: pd.DataFrame, columns: tuple[str, str], source: str 
 def score_chunk(model: SiameseModel, chunk: pd.DataFrame, c1: str, c2: str, threshold: float, *,
                 batch_size: int = 64) -> pd.DataFrame:
     """The chunk with ``score``, ``is_duplicate`` and ``reason`` columns; rows keep their order."""
-    first, second = cut_texts(chunk[c1]), cut_texts(chunk[c2])
+    first, second = clean_texts(chunk[c1]), clean_texts(chunk[c2])
     reason = np.where(first == "", f"empty {c1}", np.where(second == "", f"empty {c2}", ""))
     ok = reason == ""
     scores = np.full(len(chunk), np.nan)

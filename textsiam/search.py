@@ -25,9 +25,10 @@ from scipy.sparse.csgraph import connected_components
 from tqdm.auto import tqdm
 
 from .cache import EmbeddingCache, default_cache_dir, embed_texts, model_fingerprint
-from .data import clean_texts, normalise_text, read_table
+from .data import read_table
 from .errors import TextsiamError, check_choice, check_positive, suggest
 from .files import atomic_path, check_output
+from .text import clean_texts, duplicate_key
 
 logger = logging.getLogger("textsiam")
 
@@ -267,7 +268,7 @@ def collapse(texts: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
     Returns the unique normalised texts (in order of first appearance), each row's unique index (-1 for an
     empty text) and each unique text's first row.
     """
-    normalised = texts.map(normalise_text)
+    normalised = texts.map(duplicate_key)
     codes, uniques = pd.factorize(normalised.where(normalised != ""), use_na_sentinel=True)
     rows = np.flatnonzero(codes >= 0)
     _, first = np.unique(codes[rows], return_index=True)  # codes are numbered in order of appearance
