@@ -33,8 +33,9 @@ from textsiam.evaluation import evaluate_pairs
 from textsiam.hub import resolve_model
 from textsiam.metrics import choose_threshold, ranking_metrics
 from textsiam.model import SiameseModel
+from textsiam.splits import with_sampled_negatives
 from textsiam.text import group_key
-from textsiam.training import TrainConfig, split_pairs, train, with_sampled_negatives
+from textsiam.training import TrainConfig, split_pairs, train
 
 SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016_cqa_subtaskB"
 MINILM_NOTE = ("all-MiniLM-L6-v2 was trained on Quora duplicates and other QA/forum data (possibly "

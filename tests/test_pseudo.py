@@ -12,8 +12,9 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 import textsiam
-from textsiam.data import grouped_split, read_pairs
+from textsiam.data import read_pairs
 from textsiam.losses import LossSpec, training_rows
+from textsiam.splits import grouped_split
 from textsiam.training import TrainConfig, train
 
 from .conftest import shared_file

@@ -1,4 +1,4 @@
-"""Reading pair files: format and column detection, label mapping, validation, and grouped splits."""
+"""Reading pair files: formats, column detection, label mapping and validation (splits are in splits.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .errors import TextsiamError, suggest
-from .text import clean_texts, group_key
+from .text import clean_texts
 
 logger = logging.getLogger("textsiam")
 
@@ -314,46 +312,3 @@ def _read_quora_from_hub() -> pd.DataFrame:
     frame = dataset.to_pandas()
     return pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame["question1"]),
                          "text2": clean_texts(frame["question2"]), "label": frame["label"].astype(np.int64)})
-
-
-def pair_groups(pairs: pd.DataFrame) -> np.ndarray:
-    """Connected components of the graph whose nodes are normalised texts and whose edges are pairs.
-
-    If the file names a question id (``group`` column), pairs sharing it are joined as well.
-    """
-    keys = pd.concat([pairs["text1"].map(group_key), pairs["text2"].map(group_key)], ignore_index=True)
-    codes, _ = pd.factorize(keys)
-    n_pairs = len(pairs)
-    src, dst = codes[:n_pairs], codes[n_pairs:]
-    n_nodes = int(codes.max()) + 1
-    if "group" in pairs:
-        group_codes, _ = pd.factorize(pairs["group"])
-        extra = group_codes + n_nodes
-        src = np.concatenate([src, src])
-        dst = np.concatenate([dst, extra])
-        n_nodes += int(group_codes.max()) + 1
-    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n_nodes, n_nodes))
-    _, component = connected_components(graph, directed=False)
-    return component[codes[:n_pairs]]
-
-
-def grouped_split(pairs: pd.DataFrame, *, seed: int = 42, dev_fraction: float = 0.1,
-                  test_fraction: float = 0.1) -> np.ndarray:
-    """Assign each pair to ``train``, ``dev`` or ``test`` so that no text is in two splits.
-
-    Whole connected components (see ``pair_groups``) are shuffled with ``seed`` and dealt out until each
-    split holds its share of pairs. Components larger than the dev share go to train.
-    """
-    groups = pair_groups(pairs)
-    sizes = np.bincount(groups)
-    order = np.random.default_rng(seed).permutation(len(sizes))
-    targets = {"test": test_fraction * len(pairs), "dev": dev_fraction * len(pairs)}
-    filled = {"test": 0, "dev": 0}
-    split_of_group = np.full(len(sizes), "train", dtype=object)
-    for group in order:
-        for name in ("test", "dev"):
-            if filled[name] + sizes[group] <= targets[name] + 0.5:
-                split_of_group[group] = name
-                filled[name] += sizes[group]
-                break
-    return split_of_group[groups].astype(str)

@@ -142,7 +142,7 @@ def build_triplets(pairs: pd.DataFrame, *, seed: int = 42, symmetric: bool = Tru
 
 def duplicate_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
     """One row per distinct text with a class id: texts joined by duplicate pairs share a class."""
-    from .data import pair_groups
+    from .splits import pair_groups
 
     positives = pairs[pairs["label"] == 1]
     texts = pd.concat([pairs["text1"], pairs["text2"]]).drop_duplicates().tolist()

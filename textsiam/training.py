@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .choices import TOWER_DEFAULTS
-from .data import grouped_split, read_pairs
+from .data import read_pairs
 from .errors import TextsiamError, check_choice, check_positive
 from .evaluation import evaluate_pairs, write_report
 from .files import check_output
@@ -23,6 +23,7 @@ from .losses import ROUTES, LossSpec, build_loss, teacher_loss, teacher_rows, tr
 from .metrics import check_dev_classes, choose_threshold
 from .model import SiameseModel
 from .sampler import LengthGroupedBatchSampler
+from .splits import grouped_split, with_sampled_negatives
 from .towers import ARCHS, DEFAULT_BERT, TOWERS, build_encoder
 
 logger = logging.getLogger("textsiam")
@@ -129,22 +130,6 @@ def split_pairs(pairs: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
         positives, negatives = len(dev_labels), len(dev_labels) if len(dev_labels) > 1 else 0
     check_dev_classes(positives, negatives, source=str(config.data))
     return pairs
-
-
-def with_sampled_negatives(pairs: pd.DataFrame, *, seed: int = 42) -> pd.DataFrame:
-    """Positive pairs (label 1) plus, for each, a negative: its text1 with the text2 of another pair.
-
-    Used to evaluate models trained on positive-only data (title/body, question/answer). Negatives are
-    drawn within the same split, so no text crosses splits.
-    """
-    rng = np.random.default_rng(seed)
-    positives = pairs.assign(label=1)
-    if len(positives) < 2:
-        return positives
-    shift = rng.integers(1, len(positives), size=len(positives))
-    other = (np.arange(len(positives)) + shift) % len(positives)
-    negatives = positives.assign(text2=positives["text2"].to_numpy()[other], label=0)
-    return pd.concat([positives, negatives], ignore_index=True)
 
 
 def train(config: TrainConfig | None = None, **options) -> SiameseModel:
