@@ -7,7 +7,7 @@ import csv
 import difflib
 import gzip
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -161,33 +161,54 @@ def _line_of_bad_byte(path: Path, encoding: str) -> int | None:
     return None
 
 
-def detect_columns(columns: list[str], text1: str | None = None, text2: str | None = None,
-                   label: str | None = None, *, source: str = "the file") -> tuple[str, str, str | None]:
-    """Find the two text columns and the label column, by the names given or by known layouts."""
+def find_column(columns: list[str], name: str | None, known_names: Sequence[str], *, option: str,
+                source: str) -> str:
+    """The one column finder: ``name`` (exact, else ignoring case) or, if None, the first of ``known_names``
+    present (ignoring case), or the only column. Errors name ``option``, the option the user passes."""
     by_lower = {c.lower(): c for c in columns}
-
-    def pick(name: str, option: str) -> str:
+    if name is not None:
         if name in columns:
             return name
         if name.lower() in by_lower:
             return by_lower[name.lower()]
         raise TextsiamError(f"{source}: no column {name!r} ({option}).{suggest(name, columns)} "
                             f"Columns are: {', '.join(columns)}.")
+    found = next((by_lower[known.lower()] for known in known_names if known.lower() in by_lower), None)
+    if found is None and len(columns) == 1:
+        found = columns[0]
+    if found is None:
+        raise TextsiamError(f"{source}: cannot tell which column holds the texts (columns: {', '.join(columns)}); "
+                            f"pass {option}.")
+    return found
+
+
+def detect_columns(columns: list[str], text1: str | None = None, text2: str | None = None,
+                   label: str | None = None, *, source: str = "the file",
+                   options: tuple[str, str, str] = ("--text1", "--text2", "--label")) -> tuple[str, str, str | None]:
+    """Find the two text columns and the label column, by the names given or by known layouts.
+
+    ``options`` are the caller's names for the three columns' options, which error messages mention.
+    """
+    by_lower = {c.lower(): c for c in columns}
+    text1_option, text2_option, label_option = options
+
+    def pick(name: str, option: str) -> str:
+        return find_column(columns, name, (), option=option, source=source)
 
     if text1 or text2:
         if not (text1 and text2):
-            raise TextsiamError("give both --text1 and --text2, or neither to detect them.")
-        found_label = pick(label, "--label") if label else _known_label(by_lower)
-        return pick(text1, "--text1"), pick(text2, "--text2"), found_label
+            raise TextsiamError(f"give both {text1_option} and {text2_option}, or neither to detect them.")
+        found_label = pick(label, label_option) if label else _known_label(by_lower)
+        return pick(text1, text1_option), pick(text2, text2_option), found_label
     for t1, t2, lab in KNOWN_LAYOUTS:
         if t1 in by_lower and t2 in by_lower:
-            found_label = pick(label, "--label") if label else (by_lower.get(lab) if lab else None)
+            found_label = pick(label, label_option) if label else (by_lower.get(lab) if lab else None)
             return by_lower[t1], by_lower[t2], found_label or _known_label(by_lower)
     raise TextsiamError(
         f"{source}: cannot tell which columns hold the two texts (columns: {', '.join(columns)})."
         f"{_near_misses(columns)} "
         "Name them question1/question2, sentence1/sentence2, text1/text2, question/answer or title/body, "
-        "or pass --text1 and --text2 (and --label)."
+        f"or pass {text1_option} and {text2_option} (and {label_option})."
     )
 
 
