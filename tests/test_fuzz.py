@@ -91,3 +91,24 @@ def test_random_csv_shapes(header, rows, delimiter, quoting, ragged, gz):
 def test_truncated_or_corrupt_gzip(content: bytes, cut: int):
     packed = gzip.compress(b"text1,text2,label\n" + content)
     read_both(packed[: max(1, min(cut, len(packed) - 1))], "fuzz.csv.gz")
+
+
+json_values = st.one_of(st.none(), st.booleans(), st.integers(-2, 7), st.floats(allow_nan=True), st.text(max_size=8),
+                        st.lists(st.integers(), max_size=2))
+
+
+@FUZZ
+@given(st.lists(st.one_of(st.dictionaries(st.sampled_from(["text1", "text2", "label", "x"]), json_values, max_size=4),
+                          json_values), max_size=6),
+       st.binary(max_size=40), st.booleans())
+def test_random_json_lines(records, tail: bytes, gz: bool):
+    import json
+
+    content = "".join(json.dumps(r) + "\n" for r in records).encode() + tail
+    read_both(gzip.compress(content) if gz else content, "fuzz.jsonl.gz" if gz else "fuzz.jsonl")
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_random_bytes_named_parquet(content: bytes):
+    read_both(b"PAR1" + content, "fuzz.parquet")

@@ -6,6 +6,7 @@ import codecs
 import csv
 import difflib
 import gzip
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,9 +33,14 @@ KNOWN_LAYOUTS: list[tuple[str, str, str | None]] = [
 ]
 GROUP_COLUMNS = ("question_id", "questionid", "qid")
 
-POSITIVE_WORDS = {"1", "1.0", "true", "yes", "y", "duplicate", "is_duplicate", "dup", "similar", "match", "pos"}
-NEGATIVE_WORDS = {"0", "0.0", "false", "no", "n", "not_duplicate", "not duplicate", "non-duplicate",
-                  "different", "not_similar", "dissimilar", "mismatch", "neg"}
+# Label words (any case). Numbers are read as numbers: 1, 1.0, 0, 0.00 (and -1 in a -1/1 column).
+# No column name is a label word: a header repeated mid-file must be refused, not read as a pair.
+POSITIVE_WORDS = {"true", "yes", "y", "duplicate", "dup", "similar", "match", "pos"}
+NEGATIVE_WORDS = {"false", "no", "n", "not_duplicate", "not duplicate", "non-duplicate", "different",
+                  "not_similar", "dissimilar", "mismatch", "neg"}
+SEPARATORS = (",", "\t", ";")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+JSON_LINES_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 
 
 def resolve_data(data: str | Path) -> str | Path:
@@ -46,10 +52,13 @@ def resolve_data(data: str | Path) -> str | Path:
 
 def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
                chunksize: int | None = None, encoding: str = "utf-8") -> pd.DataFrame | Iterator[pd.DataFrame]:
-    """Read a CSV or TSV (plain or .gz) as strings, with clear errors for every way a file can be broken.
+    """Read a table as strings (missing values ""), with clear errors for every way a file can be broken.
 
-    The separator is sniffed from the first line, so a TSV named .csv (or the reverse) still reads.
-    With ``chunksize``, returns an iterator of DataFrames (for streaming large files).
+    Formats: CSV or TSV (plain or .gz), Parquet (``.parquet``) and JSON lines (``.jsonl``, ``.jsonl.gz``:
+    one JSON object per line). A CSV's separator is sniffed from its first line among comma, tab and
+    semicolon, so a TSV named .csv, or a spreadsheet's semicolon export, still reads; a UTF-8 byte-order
+    mark and CRLF line ends are fine. ``sep`` and ``header`` apply to CSV/TSV only. With ``chunksize``,
+    returns an iterator of DataFrames (for streaming large files) whose index continues across chunks.
     """
     path = Path(path)
     try:
@@ -59,14 +68,19 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
     if not path.exists():
         raise TextsiamError(f"{path}: no such file.")
     if path.is_dir():
-        raise TextsiamError(f"{path}: is a directory, expected a CSV or TSV file.")
+        raise TextsiamError(f"{path}: is a directory, expected a CSV, TSV, Parquet or JSON lines file.")
+    if path.name.lower().endswith(PARQUET_SUFFIXES):
+        return _read_parquet(path, chunksize)
+    if path.name.lower().endswith(JSON_LINES_SUFFIXES):
+        chunks = _json_line_chunks(path, encoding, chunksize)
+        return chunks if chunksize is not None else next(chunks)
     first_line = _first_line(path, encoding)
     if not first_line.strip():
         raise TextsiamError(f"{path}: the file is empty (no header line with column names).")
     if header and first_line.count('"') % 2:
         raise TextsiamError(f"{path}: the header line has an unclosed quote (or a line break inside a quoted "
                             "column name); fix the first line of the file.")
-    sep = sep or ("\t" if first_line.count("\t") > first_line.count(",") else ",")
+    sep = sep or max(SEPARATORS, key=first_line.count)  # ties (a one-column file) go to the comma
     names = None
     if header:
         try:
@@ -92,6 +106,74 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
         return _checked_chunks(path, reader, encoding)
     except (pd.errors.ParserError, UnicodeError, pd.errors.EmptyDataError, ValueError, OSError, EOFError) as exc:
         raise _read_error(path, exc, encoding) from None
+
+
+def _as_text(frame: pd.DataFrame, first_row: int = 0) -> pd.DataFrame:
+    """Every column as strings, missing values as "", as a CSV reads; the index counts rows from ``first_row``."""
+    frame = frame.astype(object).where(frame.notna(), "").astype(str)
+    frame.columns = [str(c) for c in frame.columns]
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame))
+    return frame
+
+
+def _read_parquet(path: Path, chunksize: int | None) -> pd.DataFrame | Iterator[pd.DataFrame]:
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    def fail(exc: Exception) -> TextsiamError:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return TextsiamError(f"{path}: not a readable Parquet file ({reason}).")
+
+    try:
+        parquet = pq.ParquetFile(path)
+        if parquet.metadata.num_rows == 0:
+            raise TextsiamError(f"{path}: the file has no data rows.")
+        if chunksize is None:
+            return _as_text(parquet.read().to_pandas())
+    except (pyarrow.ArrowException, OSError, ValueError) as exc:
+        raise fail(exc) from None
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        first = 0
+        try:
+            for batch in parquet.iter_batches(batch_size=chunksize):
+                yield _as_text(batch.to_pandas(), first)
+                first += batch.num_rows
+        except (pyarrow.ArrowException, OSError, ValueError) as exc:
+            raise fail(exc) from None
+
+    return chunks()
+
+
+def _json_line_chunks(path: Path, encoding: str, chunksize: int | None) -> Iterator[pd.DataFrame]:
+    """JSON lines as DataFrames of ``chunksize`` records (all of them if None); blank lines are skipped."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    records: list[dict] = []
+    first = 0
+    try:
+        with opener(path, "rt", encoding=encoding, newline=None) as fh:
+            for number, line in enumerate(fh, start=1):
+                line = line.lstrip("\ufeff") if number == 1 else line
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise TextsiamError(f"{path}: line {number} is not valid JSON ({exc.msg}); each line must "
+                                        "hold one JSON object.") from None
+                if not isinstance(record, dict):
+                    raise TextsiamError(f"{path}: line {number} is not a JSON object ({{\"column\": value, ...}}); "
+                                        "each line must hold one.")
+                records.append(record)
+                if chunksize is not None and len(records) == chunksize:
+                    yield _as_text(pd.DataFrame.from_records(records), first)
+                    first, records = first + len(records), []
+    except (UnicodeError, OSError, EOFError) as exc:
+        raise _read_error(path, exc, encoding) from None
+    if records:
+        yield _as_text(pd.DataFrame.from_records(records), first)
+    elif first == 0:
+        raise TextsiamError(f"{path}: the file is empty (no JSON objects).")
 
 
 def _checked_chunks(path: Path, reader, encoding: str = "utf-8") -> Iterator[pd.DataFrame]:
@@ -233,18 +315,61 @@ def _known_label(by_lower: dict[str, str]) -> str | None:
 
 
 def map_labels(values: pd.Series, *, source: str = "the file", column: str = "label") -> np.ndarray:
-    """Map 0/1, true/false, yes/no, duplicate/not_duplicate (any case) to 0/1; reject anything else."""
-    lowered = values.astype(str).str.strip().str.lower()
+    """Map binary labels to 0/1; refuse anything else, naming the rows.
+
+    Accepted: 0/1 in any numeric spelling (``1``, ``1.0``, ``0.00``), -1/1 (where the column has no 0),
+    true/false, yes/no, duplicate/not_duplicate and similar words, in any case. Fractional scores are
+    refused here: see ``graded_labels``.
+    """
+    lowered, numbers = _words_and_numbers(values)
     out = np.full(len(values), -1, dtype=np.int64)
-    out[lowered.isin(POSITIVE_WORDS).to_numpy()] = 1
-    out[lowered.isin(NEGATIVE_WORDS).to_numpy()] = 0
+    out[lowered.isin(POSITIVE_WORDS).to_numpy() | (numbers == 1)] = 1
+    out[lowered.isin(NEGATIVE_WORDS).to_numpy() | (numbers == 0)] = 0
+    if (numbers == -1).any() and not (out == 0).any():  # the -1/1 convention
+        out[numbers == -1] = 0
     bad = np.flatnonzero(out < 0)
     if len(bad):
-        examples = ", ".join(f"row {i} ({values.iloc[i]!r})" for i in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        graded = bool(((numbers[bad] >= 0) & (numbers[bad] <= 5)).all())
+        hint = " Graded similarity scores (0-1 or 0-5) can train with --loss cosine." if graded else ""
         raise TextsiamError(f"{source}: column {column!r} has {len(bad)} label(s) that are not 0/1, "
-                            f"yes/no, true/false or duplicate/not_duplicate: {examples}{more}.")
+                            f"yes/no, true/false or duplicate/not_duplicate: {_examples(values, bad)}.{hint}")
     return out
+
+
+def graded_labels(values: pd.Series, *, source: str = "the file", column: str = "label") -> np.ndarray:
+    """Similarity scores as floats in [0, 1], for ``--loss cosine``.
+
+    Scores in 0-1 are kept; a column with a score above 1 is read as 0-5 (STS-B) and divided by 5. Binary
+    labels (see ``map_labels``) become 0.0/1.0. Anything else (words, negatives, above 5) is refused.
+    """
+    lowered, numbers = _words_and_numbers(values)
+    out = numbers.copy()
+    if (numbers == -1).any() and np.isin(numbers[~np.isnan(numbers)], (-1, 1)).all():  # the -1/1 convention
+        out[numbers == -1] = 0.0
+    out[lowered.isin(POSITIVE_WORDS).to_numpy()] = 1.0
+    out[lowered.isin(NEGATIVE_WORDS).to_numpy()] = 0.0
+    bad = np.flatnonzero(~((out >= 0) & (out <= 5)))  # NaN fails both
+    if len(bad):
+        raise TextsiamError(f"{source}: column {column!r} has {len(bad)} score(s) that are not numbers from 0 to 1 "
+                            f"(or 0 to 5, as in STS-B): {_examples(values, bad)}.")
+    if (out > 1).any():
+        logger.info("%s: column %r has scores above 1; reading them as 0-5 (STS-B) and dividing by 5.", source,
+                    column)
+        scored = ~np.isnan(numbers)
+        out[scored] = out[scored] / 5
+    return out
+
+
+def _words_and_numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Each value stripped and lower-cased, and as a number (NaN where it is not one)."""
+    lowered = values.astype(str).str.strip().str.lower()
+    numbers = pd.to_numeric(lowered.where(~lowered.isin(["nan", "inf", "-inf", "infinity"])), errors="coerce")
+    return lowered, numbers.to_numpy(dtype=float)
+
+
+def _examples(values: pd.Series, rows: np.ndarray) -> str:
+    examples = ", ".join(f"row {i} ({values.iloc[i]!r})" for i in rows[:5])
+    return examples + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
 def read_frame(path: str | Path, *, encoding: str = "utf-8",
@@ -258,12 +383,17 @@ def read_frame(path: str | Path, *, encoding: str = "utf-8",
 
 
 def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None = None,
-               label: str | None = None, require_label: bool = True, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a pair file into a table with columns ``row, text1, text2, label[, group]``.
+               label: str | None = None, require_label: bool = True, encoding: str = "utf-8",
+               graded: bool = False) -> pd.DataFrame:
+    """Read a pair file (any ``read_table`` format) into a table: ``row, text1, text2, label[, group]``.
 
     ``data`` is a path, ``sample`` (the bundled offline sample) or ``quora`` (QQP from the Hub).
-    ``row`` is the 0-based data-row number in the file. Rows whose text is empty are dropped with a
-    warning that names them. ``label`` is -1 where the file has no labels and ``require_label`` is False.
+    ``row`` is the 0-based data-row number in the file. Texts are ``clean_texts``; rows whose text is empty
+    are dropped with a warning that names them, and rows read / used / rejected are logged. ``label`` is
+    0/1 (see ``map_labels``), or -1 for every row where the file has no labels and ``require_label`` is
+    False. With ``graded=True`` (``--loss cosine``) labels may be similarity scores, 0-1 or 0-5 as in
+    STS-B, and come back as floats in [0, 1] (see ``graded_labels``); otherwise fractional labels are
+    refused. A row that repeats the header (two files joined) is refused with its row number.
     """
     if str(data) == "quora":
         return _read_quora_from_hub()
@@ -271,10 +401,12 @@ def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None 
     frame = read_frame(path, encoding=encoding)
     columns = list(frame.columns)
     c1, c2, c_label = detect_columns(columns, text1, text2, label, source=str(path))
+    _refuse_repeated_header(frame, [c for c in (c1, c2, c_label) if c is not None], path)
     pairs = pd.DataFrame({"row": np.arange(len(frame)), "text1": clean_texts(frame[c1], source=str(path)),
                           "text2": clean_texts(frame[c2], source=str(path))})
     if c_label is not None:
-        pairs["label"] = map_labels(frame[c_label], source=str(path), column=c_label)
+        to_labels = graded_labels if graded else map_labels
+        pairs["label"] = to_labels(frame[c_label], source=str(path), column=c_label)
     elif require_label:
         raise TextsiamError(f"{path}: no label column found (columns: {', '.join(columns)}); "
                             "name it is_duplicate or label, or pass --label.")
@@ -295,6 +427,18 @@ def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None 
     logger.info("%s: rows read %d, used %d, rejected %d (empty text).", path, len(frame), len(pairs),
                 int(empty.sum()))
     return pairs
+
+
+def _refuse_repeated_header(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """A data row whose cells are the column names is a header line left by joining two files."""
+    repeats = np.ones(len(frame), dtype=bool)
+    for column in columns:
+        repeats &= (frame[column].astype(str).str.strip().str.lower() == column.strip().lower()).to_numpy()
+    if repeats.any():
+        rows = np.flatnonzero(repeats)
+        more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+        raise TextsiamError(f"{path}: row {rows[0]}{more} repeats the header ({', '.join(columns)}); were two files "
+                            "joined? Delete those lines.")
 
 
 def _looks_headerless(columns: list[str]) -> bool:
