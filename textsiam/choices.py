@@ -6,11 +6,11 @@ The modules that build the things (towers.py, losses.py, training.py) import the
 
 from __future__ import annotations
 
-TOWERS = ("bert", "lstm")
+TOWERS = ("bert", "lstm", "static")
 ARCHS = ("siamese", "pseudo")
-DEFAULT_BERT = "sentence-transformers/all-MiniLM-L6-v2"
 
-LOSSES = ("contrastive", "online-contrastive", "triplet", "batch-hard-triplet", "cosine", "in-batch-negatives")
+LOSSES = ("contrastive", "online-contrastive", "triplet", "batch-hard-triplet", "cosine", "in-batch-negatives",
+          "bce")
 DEFAULT_LOSS = "online-contrastive"  # for labelled pairs; files without labels train with in-batch-negatives
 DISTANCES = ("cosine", "euclidean", "manhattan")
 DEFAULT_MARGINS = {"cosine": 0.5, "euclidean": 1.0, "manhattan": 5.0}
@@ -20,4 +20,7 @@ DEFAULT_MARGINS = {"cosine": 0.5, "euclidean": 1.0, "manhattan": 5.0}
 TOWER_DEFAULTS: dict[str, dict[str, float]] = {
     "bert": {"epochs": 1, "batch_size": 32, "learning_rate": 5e-5, "max_length": 64},
     "lstm": {"epochs": 8, "batch_size": 128, "learning_rate": 2e-3, "max_length": 48},
+    "static": {"epochs": 5, "batch_size": 64, "learning_rate": 2e-2, "max_length": 256},
 }
+
+TOP_K = 20  # dedup: neighbours kept per unique text; exact repeats are collapsed first, so few texts have more

@@ -19,6 +19,8 @@ from .choices import DEFAULT_MARGINS, DISTANCES, LOSSES
 from .errors import TextsiamError, check_choice, check_positive
 from .text import group_key
 
+MAX_NEGATIVE_DRAWS = 20  # random draws for a negative outside the anchor's duplicate cluster before giving up
+
 _SIAMESE_DISTANCE = {"cosine": SiameseDistanceMetric.COSINE_DISTANCE,
                      "euclidean": SiameseDistanceMetric.EUCLIDEAN,
                      "manhattan": SiameseDistanceMetric.MANHATTAN}
@@ -58,7 +60,7 @@ class LossSpec:
         """The similarity the trained embeddings are meant to be compared with (saved in the model)."""
         if self.name in ("cosine", "in-batch-negatives"):
             return "cosine"
-        return self.distance
+        return self.distance  # contrastive, triplet and bce losses train the distance the model then compares
 
 
 def build_loss(spec: LossSpec, model):
@@ -78,6 +80,10 @@ def build_loss(spec: LossSpec, model):
         return losses.BatchHardTripletLoss(model, distance_metric=distance, margin=margin)
     if spec.name == "cosine":
         return losses.CosineSimilarityLoss(model)
+    if spec.name == "bce":
+        from .bce_loss import SiameseBCELoss
+
+        return SiameseBCELoss(model, distance=spec.distance)
     return losses.MultipleNegativesRankingLoss(model)
 
 
@@ -110,12 +116,26 @@ def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42, symmet
     return Dataset.from_pandas(duplicate_clusters(pairs), preserve_index=False)
 
 
+def cluster_of_texts(pairs: pd.DataFrame) -> dict[str, int]:
+    """Duplicate cluster of every text (by ``group_key``): texts chained by pairs labelled 1 share a cluster."""
+    from .splits import pair_groups
+
+    keys = pd.unique(pd.concat([pairs["text1"], pairs["text2"]]).map(group_key))
+    cluster = {key: i for i, key in enumerate(keys)}
+    positives = pairs[pairs["label"] == 1]
+    if not positives.empty:
+        offset = len(cluster)
+        for a, b, group in zip(positives["text1"], positives["text2"], pair_groups(positives), strict=True):
+            cluster[group_key(a)] = cluster[group_key(b)] = offset + int(group)
+    return cluster
+
+
 def build_triplets(pairs: pd.DataFrame, *, seed: int = 42, symmetric: bool = True) -> pd.DataFrame:
     """(anchor, positive, negative) from labelled pairs: a duplicate and a non-duplicate of each anchor.
 
-    Both sides of a duplicate pair serve as anchor (only text1 unless ``symmetric``). The negative is a
-    text labelled non-duplicate of the anchor where the file has one, otherwise a random text from
-    another pair (almost surely unrelated).
+    Both sides of a duplicate pair serve as anchor (only text1 unless ``symmetric``). The negative is a text
+    labelled non-duplicate of the anchor where the file has one, otherwise a random text from outside the
+    anchor's duplicate cluster; an anchor for which ``MAX_NEGATIVE_DRAWS`` draws find none is left out.
     """
     rng = np.random.default_rng(seed)
     negatives: dict[str, list[str]] = {}
@@ -124,41 +144,76 @@ def build_triplets(pairs: pd.DataFrame, *, seed: int = 42, symmetric: bool = Tru
         negatives.setdefault(b, []).append(a)
     positives = pairs[pairs["label"] == 1]
     if positives.empty:
-        raise TextsiamError("--loss triplet needs pairs labelled 1 (duplicates); there are none.")
+        raise TextsiamError("this loss needs pairs labelled 1 (duplicates); there are none.")
+    cluster = cluster_of_texts(pairs)
     pool = pd.concat([pairs["text1"], pairs["text2"]]).unique()
+    pool_cluster = np.array([cluster[group_key(text)] for text in pool])
     rows = []
     for a, b in positives[["text1", "text2"]].itertuples(index=False):
         for anchor, positive in ((a, b), (b, a)) if symmetric else ((a, b),):
             options = negatives.get(anchor)
             if options:
-                negative = options[rng.integers(len(options))]
-            else:
-                negative = pool[rng.integers(len(pool))]
-                while group_key(negative) in (group_key(anchor), group_key(positive)) and len(pool) > 2:
-                    negative = pool[rng.integers(len(pool))]
-            rows.append((anchor, positive, negative))
+                rows.append((anchor, positive, options[rng.integers(len(options))]))
+                continue
+            draws = rng.integers(len(pool), size=MAX_NEGATIVE_DRAWS)
+            outside = draws[pool_cluster[draws] != cluster[group_key(anchor)]]
+            if len(outside):
+                rows.append((anchor, positive, pool[outside[0]]))
+    if not rows:
+        raise TextsiamError("every text is a duplicate of every other, so no negative can be drawn for a triplet.")
     return pd.DataFrame(rows, columns=["anchor", "positive", "negative"])
 
 
 def duplicate_clusters(pairs: pd.DataFrame) -> pd.DataFrame:
     """One row per distinct text with a class id: texts joined by duplicate pairs share a class."""
-    from .splits import pair_groups
+    cluster = cluster_of_texts(pairs)
+    texts = pd.concat([pairs["text1"], pairs["text2"]]).drop_duplicates()
+    return pd.DataFrame({"text": texts.tolist(), "label": [cluster[group_key(t)] for t in texts]})
+
+
+def augment_transitive(pairs: pd.DataFrame, *, max_cluster: int = 20) -> pd.DataFrame:
+    """``pairs`` plus a~c for every chain a~b, b~c of duplicates (clusters of at most ``max_cluster`` texts).
+
+    Only the given pairs are used (call it on the train split), so nothing crosses splits.
+    """
+    cluster = cluster_of_texts(pairs)
+    positives = pairs[pairs["label"] == 1]
+    texts = pd.concat([positives["text1"], positives["text2"]]).drop_duplicates()
+    members = pd.DataFrame({"text": texts, "key": texts.map(group_key)}).drop_duplicates("key")
+    members["cluster"] = members["key"].map(cluster)
+    seen = {frozenset((group_key(a), group_key(b))) for a, b in zip(pairs["text1"], pairs["text2"], strict=True)}
+    added = []
+    for _, group in members.groupby("cluster"):
+        if not 2 < len(group) <= max_cluster:
+            continue
+        rows = list(group.itertuples(index=False))
+        for i, first in enumerate(rows):
+            for second in rows[i + 1:]:
+                if frozenset((first.key, second.key)) not in seen:
+                    added.append((first.text, second.text))
+    extra = pd.DataFrame(added, columns=["text1", "text2"]).assign(label=1)
+    return pd.concat([pairs, extra], ignore_index=True) if added else pairs
+
+
+def mine_negatives(model, pairs: pd.DataFrame, count: int, *, batch_size: int = 128) -> pd.DataFrame:
+    """Hard negatives for each duplicate pair, mined with ``model`` itself among the texts of ``pairs``.
+
+    sentence-transformers' ``mine_hard_negatives`` finds the most similar texts to each anchor; those in the
+    anchor's duplicate cluster are dropped (they are not negatives). Returns (anchor, positive, negative) rows.
+    """
+    from sentence_transformers.util import mine_hard_negatives
 
     positives = pairs[pairs["label"] == 1]
-    texts = pd.concat([pairs["text1"], pairs["text2"]]).drop_duplicates().tolist()
-    cluster_of: dict[str, int] = {}
-    if not positives.empty:
-        for (a, b), group in zip(positives[["text1", "text2"]].itertuples(index=False),
-                                 pair_groups(positives), strict=True):
-            cluster_of[a] = cluster_of[b] = int(group)
-    next_id = max(cluster_of.values(), default=-1) + 1
-    labels = []
-    for text in texts:
-        if text not in cluster_of:
-            cluster_of[text] = next_id
-            next_id += 1
-        labels.append(cluster_of[text])
-    return pd.DataFrame({"text": texts, "label": labels})
+    if positives.empty or count <= 0:
+        return pd.DataFrame(columns=["anchor", "positive", "negative"])
+    corpus = pd.concat([pairs["text1"], pairs["text2"]]).drop_duplicates().tolist()
+    dataset = Dataset.from_dict({"anchor": positives["text1"].tolist(), "positive": positives["text2"].tolist()})
+    mined = mine_hard_negatives(dataset, model, corpus=corpus, num_negatives=count + 2, range_max=count + 10,
+                                sampling_strategy="top", output_format="triplet", batch_size=batch_size,
+                                verbose=False).to_pandas()
+    cluster = cluster_of_texts(pairs)
+    same = mined["anchor"].map(group_key).map(cluster) == mined["negative"].map(group_key).map(cluster)
+    return mined[~same.to_numpy()].groupby("anchor", sort=False).head(count).reset_index(drop=True)
 
 
 def teacher_rows(texts: list[str], teacher: str, *, batch_size: int = 128) -> tuple[Dataset, int]:

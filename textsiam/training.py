@@ -1,86 +1,225 @@
-"""train(): read pairs, split them grouped, build tower and loss, run the sentence-transformers trainer,
-choose the threshold on dev, evaluate on test, and save one model directory atomically."""
+"""train(): read and split the pairs, build tower and loss, run the sentence-transformers trainer (evaluated on dev,
+best checkpoint kept), fit the threshold and the probability head on dev, measure test, save one directory.
+
+The steps, in order: ``load_splits`` (grouped split, or the user's --dev/--test files) -> ``training_data`` (the
+rows and loss the chosen loss needs) -> ``build_trainer`` -> ``trainer.train`` -> ``finish`` (dev fit, test
+metrics, report, model card, atomic save). Every step also runs under ``torchrun`` (DDP); only the main process
+evaluates and saves.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import math
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .choices import TOWER_DEFAULTS
+from .calibration import calibration_metrics, fit_calibration, probabilities
 from .data import read_pairs
-from .errors import TextsiamError, check_choice, check_positive
-from .evaluation import evaluate_pairs, write_report
+from .errors import TextsiamError
 from .files import check_output
-from .losses import ROUTES, LossSpec, build_loss, teacher_loss, teacher_rows, training_rows
-from .metrics import check_dev_classes, choose_threshold
+from .losses import (
+    ROUTES,
+    augment_transitive,
+    build_loss,
+    mine_negatives,
+    teacher_loss,
+    teacher_rows,
+    training_rows,
+)
+from .metrics import binary_metrics, check_dev_classes, choose_threshold
 from .model import SiameseModel
-from .sampler import LengthGroupedBatchSampler
+from .sampler import sampler_for, world_size
 from .splits import grouped_split, with_sampled_negatives
-from .towers import ARCHS, DEFAULT_BERT, TOWERS, build_encoder
+from .text import group_key
+from .training_args import TrainConfig
 
 logger = logging.getLogger("textsiam")
 
+CHANCE_AUC = 0.55  # a dev ROC-AUC below this means the model learnt (almost) nothing: say so loudly
+RUN_FILE = "run.json"  # in OUT.partial/: the options and data fingerprint the checkpoints were made with
 
-@dataclass
-class TrainConfig:
-    """Every choice of a training run; None means the tower's default (see TOWER_DEFAULTS)."""
+__all__ = ["TrainConfig", "train"]
 
-    data: str = "sample"
-    output: str = "model"
-    tower: str = "lstm"
-    arch: str = "siamese"
-    loss: str | None = None  # None: online-contrastive for labelled pairs, in-batch-negatives for positives only
-    distance: str = "cosine"
-    margin: float | None = None
-    model: str = DEFAULT_BERT
-    embeddings: str | None = None
-    teacher: str | None = None  # a SentenceTransformer whose embeddings the tower also learns to reproduce
-    encoding: str = "utf-8"  # text encoding of the data file
-    max_length: int | None = None
-    epochs: float | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    seed: int = 42
-    dev_fraction: float = 0.1
-    test_fraction: float = 0.1
-    text1: str | None = None
-    text2: str | None = None
-    label: str | None = None
-    save_steps: int = 500
-    max_train_pairs: int | None = None  # train on a seeded sample of the train split (dev and test unchanged)
-    resume: bool = False
-    overwrite: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        check_choice("--tower", self.tower, TOWERS)
-        check_choice("--arch", self.arch, ARCHS)
-        for name, value in TOWER_DEFAULTS[self.tower].items():
-            if getattr(self, name) is None:
-                setattr(self, name, value)
-        for option in ("epochs", "batch_size", "learning_rate", "max_length", "save_steps"):
-            check_positive(f"--{option.replace('_', '-')}", getattr(self, option))
-        for option in ("dev_fraction", "test_fraction"):
-            if not 0 < getattr(self, option) < 0.5:
-                raise TextsiamError(f"--{option.replace('_', '-')} must be between 0 and 0.5.")
-        self.loss_spec = LossSpec(self.loss or "online-contrastive", self.distance, self.margin)
+# --- data ----------------------------------------------------------------------------------------------------
 
-    def resolve_loss(self, labelled: bool) -> None:
-        """Pick the default loss once we know whether the data has labels; positives only need in-batch negatives."""
-        if self.loss is None:
-            self.loss = "online-contrastive" if labelled else "in-batch-negatives"
-        elif not labelled and self.loss != "in-batch-negatives":
-            raise TextsiamError(f"the data has no label column, so it holds positive pairs only; --loss {self.loss} "
-                                "needs labelled pairs. Use --loss in-batch-negatives (the default for such data).")
-        self.loss_spec = LossSpec(self.loss, self.distance, self.margin)
+def load_splits(config: TrainConfig) -> pd.DataFrame:
+    """All pairs with a ``split`` column (train/dev/test) and a ``source`` column (the file each came from).
+
+    Without --dev/--test, ``config.data`` is split grouped and label-stratified. A given --dev or --test file
+    replaces that split, and ``data`` then only supplies the others.
+    """
+    read = {"text1": config.text1, "text2": config.text2, "label": config.label, "encoding": config.encoding}
+    pairs = read_pairs(config.data, require_label=False, **read)
+    labelled = bool((pairs["label"] >= 0).all())
+    config.resolve_loss(labelled)
+    given = {name: read_pairs(path, require_label=labelled, **read)
+             for name, path in (("dev", config.dev), ("test", config.test)) if path}
+    split = grouped_split(pairs, seed=config.seed,
+                          dev_fraction=0.0 if "dev" in given else config.dev_fraction,
+                          test_fraction=0.0 if "test" in given else config.test_fraction)
+    frames = [pairs.assign(split=split, source=str(config.data))]
+    frames += [frame.assign(split=name, source=str(getattr(config, name))) for name, frame in given.items()]
+    _warn_shared_texts(frames)
+    all_pairs = pd.concat(frames, ignore_index=True)
+    check_splits(all_pairs, config)
+    return all_pairs
+
+
+def _warn_shared_texts(frames: list[pd.DataFrame]) -> None:
+    """Name how many texts the given files share (the split itself never shares any)."""
+    sources = {}
+    for frame in frames:
+        for source, part in frame.groupby("source"):
+            keys = set(part["text1"].map(group_key)) | set(part["text2"].map(group_key))
+            sources[source] = sources.get(source, set()) | keys
+    names = list(sources)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            shared = len(sources[first] & sources[second])
+            if shared:
+                logger.warning("%s and %s share %d distinct text(s); metrics on %s are not fully unseen-text "
+                               "figures.", first, second, shared, second)
+
+
+def check_splits(pairs: pd.DataFrame, config: TrainConfig) -> None:
+    """Refuse, before any training, splits that cannot do their job."""
+    train_labels = pairs.loc[pairs["split"] == "train", "label"]
+    if config.loss_spec.row_format != "positives" and train_labels.nunique() < 2:
+        only = int(train_labels.iloc[0]) if len(train_labels) else None
+        raise TextsiamError(f"{config.data}: the training split has only label {only}; a Siamese model needs both "
+                            "duplicates (1) and non-duplicates (0) to learn from.")
+    for name in ("train", "dev", "test"):
+        if (pairs["split"] == name).sum() == 0:
+            raise TextsiamError(f"{config.data}: too few pairs ({len(pairs)}) to make a {name} split; use more "
+                                f"data or a larger --{name}-fraction.")
+    dev_labels = pairs.loc[pairs["split"] == "dev", "label"].to_numpy()
+    if (dev_labels >= 0).all():
+        positives, negatives = int((dev_labels >= 0.5).sum()), int((dev_labels < 0.5).sum())
+    else:  # positive-only data: each dev pair gets one sampled negative
+        positives, negatives = len(dev_labels), len(dev_labels) if len(dev_labels) > 1 else 0
+    check_dev_classes(positives, negatives, source=str(config.dev or config.data))
+
+
+def evaluation_pairs(pairs: pd.DataFrame, name: str, labelled: bool, seed: int) -> pd.DataFrame:
+    """The dev or test pairs with 0/1 labels: sampled negatives for positive-only data, graded scores cut at 0.5."""
+    part = pairs[pairs["split"] == name]
+    if not labelled:
+        return with_sampled_negatives(part, seed=seed)
+    return part.assign(label=(part["label"] >= 0.5).astype(np.int64))
+
+
+def training_data(config: TrainConfig, train_pairs: pd.DataFrame, encoder) -> tuple[Any, Any, dict[str, float]]:
+    """The training dataset(s) and loss(es) for ``config``, and the seconds spent preparing extras."""
+    seconds: dict[str, float] = {}
+    if config.augment_transitive:
+        before = len(train_pairs)
+        train_pairs = augment_transitive(train_pairs)
+        logger.info("transitive augmentation: %d pairs added to the train split", len(train_pairs) - before)
+    rows = training_rows(train_pairs, config.loss_spec, seed=config.seed, symmetric=config.arch == "siamese")
+    if config.hard_negatives:
+        if config.loss_spec.row_format not in ("triplets", "positives"):
+            raise TextsiamError("--hard-negatives works with --loss triplet or in-batch-negatives.")
+        started = time.perf_counter()
+        mined = mine_negatives(encoder, train_pairs, config.hard_negatives)
+        seconds["mining_seconds"] = round(time.perf_counter() - started, 2)
+        logger.info("hard negatives: %d mined triplets added", len(mined))
+        from datasets import Dataset, concatenate_datasets
+
+        mined_rows = Dataset.from_pandas(mined, preserve_index=False)
+        # Triplet rows keep their own negative and gain the mined ones; (anchor, positive) rows become triplets.
+        rows = concatenate_datasets([rows, mined_rows]) if "negative" in rows.column_names else mined_rows
+    loss = build_loss(config.loss_spec, encoder)
+    if not config.teacher:
+        return rows, loss, seconds
+    if config.arch == "pseudo":
+        raise TextsiamError("--teacher works with --arch siamese only.")
+    started = time.perf_counter()
+    distill, teacher_dim = teacher_rows([*train_pairs["text1"], *train_pairs["text2"]], config.teacher)
+    seconds["teacher_seconds"] = round(time.perf_counter() - started, 2)
+    return {"pairs": rows, "teacher": distill}, {"pairs": loss, "teacher": teacher_loss(encoder, teacher_dim)}, seconds
+
+
+# --- the trainer -----------------------------------------------------------------------------------------------
+
+def run_fingerprint(config: TrainConfig, pairs: pd.DataFrame) -> dict[str, Any]:
+    """The options and a hash of the split data: a checkpoint is resumed only when both are unchanged."""
+    digest = hashlib.sha256()
+    for column in ("text1", "text2", "label", "split"):
+        digest.update(pd.util.hash_pandas_object(pairs[column], index=False).to_numpy().tobytes())
+    options = {k: v for k, v in config.to_dict().items() if k != "output"}
+    return {"options": json.loads(json.dumps(options, default=str)), "data_sha256": digest.hexdigest()}
+
+
+def check_resumable(work: Path, fingerprint: dict[str, Any]) -> None:
+    """Refuse --resume when the checkpoints in ``work`` were made with other data or options."""
+    saved_file = work / RUN_FILE
+    if not saved_file.exists():
+        return
+    saved = json.loads(saved_file.read_text())
+    if saved.get("data_sha256") != fingerprint["data_sha256"]:
+        raise TextsiamError(f"--resume: the checkpoints in {work} were made from other data (or another split); "
+                            "run without --resume to start over.")
+    changed = sorted(k for k in set(saved["options"]) | set(fingerprint["options"])
+                     if saved["options"].get(k) != fingerprint["options"].get(k))
+    if changed:
+        raise TextsiamError(f"--resume: the checkpoints in {work} were made with other options "
+                            f"({', '.join(changed)}); use the same options, or run without --resume to start over.")
+
+
+def steps_per_epoch(rows: int, batch_size: int) -> int:
+    """Optimizer steps per epoch in one process (the samplers make ceil(rows / (batch * processes)) batches)."""
+    return max(1, math.ceil(rows / (batch_size * world_size())))
+
+
+def build_trainer(config: TrainConfig, encoder, dataset, loss, dev_pairs: pd.DataFrame, work: Path):
+    """The sentence-transformers trainer: per-loss sampler, warm-up ratio, dev evaluation and best checkpoint."""
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from transformers import EarlyStoppingCallback
+
+    from .evaluator import DevPairEvaluator
+
+    first = dataset["pairs"] if isinstance(dataset, dict) else dataset
+    interval = min(config.save_steps, steps_per_epoch(len(first), config.batch_size))  # at least once per epoch
+    cuda = _has_cuda()
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(work / "checkpoints"),
+        num_train_epochs=config.epochs,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_steps=0.1,  # a share of the trainer's own (per-process) step count, so DDP does not lengthen it
+        seed=config.seed,
+        data_seed=config.seed,
+        eval_strategy="steps",
+        eval_steps=interval,
+        save_strategy="steps",
+        save_steps=interval,
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_dev_roc_auc",
+        greater_is_better=True,
+        logging_steps=max(1, min(50, interval)),
+        report_to="none",
+        batch_sampler=sampler_for(config.loss_spec.name),
+        router_mapping={c: ROUTES[c] for c in first.column_names if c in ROUTES} if config.arch == "pseudo" else {},
+        dataloader_drop_last=False,
+        use_cpu=not cuda,
+        ddp_backend="gloo" if not cuda and "WORLD_SIZE" in os.environ else None,
+        ddp_find_unused_parameters=config.arch == "pseudo",  # a one-column loss leaves the text2 tower idle
+    )
+    callbacks = [EarlyStoppingCallback(early_stopping_patience=config.early_stopping)] if config.early_stopping else []
+    evaluator = DevPairEvaluator(dev_pairs, pseudo=config.arch == "pseudo")
+    return SentenceTransformerTrainer(model=encoder, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator,
+                                      callbacks=callbacks)
 
 
 def partial_dir(output: str | Path) -> Path:
@@ -90,10 +229,7 @@ def partial_dir(output: str | Path) -> Path:
 
 
 def last_complete_checkpoint(directory: Path) -> Path | None:
-    """The newest ``checkpoint-N`` written in full (the trainer writes trainer_state.json last), or None.
-
-    A run killed while saving leaves a checkpoint without it; resuming from that one would fail.
-    """
+    """The newest ``checkpoint-N`` written in full (the trainer writes trainer_state.json last), or None."""
     done = [p for p in directory.glob("checkpoint-*")
             if p.name.rpartition("-")[2].isdigit() and _readable_json(p / "trainer_state.json")]
     return max(done, key=lambda p: int(p.name.rpartition("-")[2]), default=None)
@@ -101,36 +237,13 @@ def last_complete_checkpoint(directory: Path) -> Path | None:
 
 def _readable_json(path: Path) -> bool:
     """True if ``path`` holds a whole JSON object (a kill while writing leaves it cut short)."""
-    import json
-
     try:
         return isinstance(json.loads(path.read_text()), dict)
     except (OSError, ValueError):
         return False
 
 
-def split_pairs(pairs: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
-    """Add a ``split`` column (grouped, seeded) and check each split can do its job."""
-    pairs = pairs.assign(split=grouped_split(pairs, seed=config.seed, dev_fraction=config.dev_fraction,
-                                             test_fraction=config.test_fraction))
-    train_labels = pairs.loc[pairs["split"] == "train", "label"]
-    if config.loss_spec.row_format != "positives" and train_labels.nunique() < 2:
-        only = int(train_labels.iloc[0]) if len(train_labels) else None
-        raise TextsiamError(f"{config.data}: the training split has only label {only}; a Siamese model needs both "
-                            "duplicates (1) and non-duplicates (0) to learn from.")
-    for name in ("dev", "test"):
-        if (pairs["split"] == name).sum() == 0:
-            raise TextsiamError(f"{config.data}: too few pairs ({len(pairs)}) to make a {name} split; use more "
-                                f"data or a larger --{name}-fraction.")
-    dev_labels = pairs.loc[pairs["split"] == "dev", "label"].to_numpy()
-    # Check before training that dev can choose a threshold (positive-only data gets one negative per pair).
-    if (dev_labels >= 0).all():
-        positives, negatives = int((dev_labels == 1).sum()), int((dev_labels == 0).sum())
-    else:
-        positives, negatives = len(dev_labels), len(dev_labels) if len(dev_labels) > 1 else 0
-    check_dev_classes(positives, negatives, source=str(config.data))
-    return pairs
-
+# --- the whole run ----------------------------------------------------------------------------------------------
 
 def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     """Train a Siamese model and save it to ``config.output``; returns the trained model.
@@ -138,7 +251,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     Pass a TrainConfig or its fields as keywords, e.g. ``train(data="pairs.csv", tower="bert")``.
     Works under ``torchrun`` (DDP): every process trains, only the main process evaluates and saves.
     """
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from .towers import build_encoder
 
     config = config or TrainConfig(**options)
     output = Path(config.output)
@@ -149,53 +262,27 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         if work.exists() and not config.resume:
             shutil.rmtree(work)
     started = time.perf_counter()
-    pairs = read_pairs(config.data, text1=config.text1, text2=config.text2, label=config.label,
-                       require_label=False, encoding=config.encoding)
+    pairs = load_splits(config)
+    fingerprint = run_fingerprint(config, pairs)
+    if config.resume:
+        check_resumable(work, fingerprint)
+    if main_process:
+        work.mkdir(parents=True, exist_ok=True)
+        (work / RUN_FILE).write_text(json.dumps(fingerprint, indent=2))
     labelled = bool((pairs["label"] >= 0).all())
-    config.resolve_loss(labelled)
-    pairs = split_pairs(pairs, config)
     train_pairs = pairs[pairs["split"] == "train"]
     if config.max_train_pairs and len(train_pairs) > config.max_train_pairs:
         train_pairs = train_pairs.sample(config.max_train_pairs, random_state=config.seed).sort_index()
-    logger.info("pairs: %d train, %d dev, %d test (grouped split, seed %d)", len(train_pairs),
-                int((pairs["split"] == "dev").sum()), int((pairs["split"] == "test").sum()), config.seed)
+    dev = evaluation_pairs(pairs, "dev", labelled, config.seed)
+    logger.info("pairs: %d train, %d dev, %d test (seed %d)", len(train_pairs), len(dev),
+                int((pairs["split"] == "test").sum()), config.seed)
 
     encoder = build_encoder(config.tower, arch=config.arch, model_name=config.model, max_length=config.max_length,
                             train_texts=(train_pairs["text1"].tolist(), train_pairs["text2"].tolist()),
                             embeddings=config.embeddings, similarity=config.loss_spec.similarity,
                             seed=config.seed, **config.extra)
-    rows = training_rows(train_pairs, config.loss_spec, seed=config.seed, symmetric=config.arch == "siamese")
-    loss = build_loss(config.loss_spec, encoder)
-    train_dataset, train_loss, teacher_seconds = rows, loss, 0.0
-    if config.teacher:
-        if config.arch == "pseudo":
-            raise TextsiamError("--teacher works with --arch siamese only.")
-        teacher_started = time.perf_counter()
-        distill, teacher_dim = teacher_rows([*train_pairs["text1"], *train_pairs["text2"]], config.teacher)
-        teacher_seconds = time.perf_counter() - teacher_started
-        train_dataset = {"pairs": rows, "teacher": distill}
-        train_loss = {"pairs": loss, "teacher": teacher_loss(encoder, teacher_dim)}
-    args = SentenceTransformerTrainingArguments(
-        output_dir=str(work / "checkpoints"),
-        num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
-        warmup_steps=int(0.1 * len(rows) / config.batch_size * config.epochs),
-        seed=config.seed,
-        data_seed=config.seed,
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=2,
-        logging_steps=max(10, config.save_steps // 5),
-        report_to="none",
-        batch_sampler=LengthGroupedBatchSampler,
-        router_mapping={c: ROUTES[c] for c in rows.column_names if c in ROUTES} if config.arch == "pseudo" else {},
-        dataloader_drop_last=False,
-        use_cpu=not _has_cuda(),
-        ddp_backend="gloo" if not _has_cuda() and "WORLD_SIZE" in os.environ else None,
-        ddp_find_unused_parameters=config.arch == "pseudo",  # a one-column loss leaves the text2 tower idle
-    )
-    trainer = SentenceTransformerTrainer(model=encoder, args=args, train_dataset=train_dataset, loss=train_loss)
+    dataset, loss, extra_seconds = training_data(config, train_pairs, encoder)
+    trainer = build_trainer(config, encoder, dataset, loss, dev, work)
     checkpoint = last_complete_checkpoint(work / "checkpoints") if config.resume else None
     if checkpoint:
         logger.info("resuming from %s", checkpoint)
@@ -207,43 +294,68 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     if not trainer.is_world_process_zero():
         return SiameseModel(encoder)
 
+    rows = len(dataset["pairs"] if isinstance(dataset, dict) else dataset)
     model = SiameseModel(encoder, {
         "textsiam_version": _version(),
         "tower": config.tower, "arch": config.arch, "loss": config.loss, "distance": config.distance,
         "margin": config.loss_spec.effective_margin, "similarity": config.loss_spec.similarity,
-        "config": {k: v for k, v in asdict(config).items() if k not in ("overwrite", "resume")},
+        "config": config.to_dict(),
+        "training": {"pairs": len(train_pairs), "rows": rows, "epochs": config.epochs,
+                     "steps": int(trainer.state.global_step), "seconds": round(train_seconds, 2),
+                     "pairs_per_second": round(rows * config.epochs / train_seconds, 1),
+                     "best_checkpoint": trainer.state.best_model_checkpoint, **extra_seconds},
+        "data": {"train": str(config.data), "dev": str(config.dev or f"grouped split of {config.data}"),
+                 "test": str(config.test or f"grouped split of {config.data}")},
+        "split": {name: pairs.loc[(pairs["split"] == name) & (pairs["source"] == str(config.data)), "row"]
+                  .astype(int).tolist() for name in ("train", "dev", "test")},
     })
-    dev, test = pairs[pairs["split"] == "dev"], pairs[pairs["split"] == "test"]
+    model.metadata["split"]["train"] = train_pairs["row"].astype(int).tolist()
     if not labelled:
-        dev, test = with_sampled_negatives(dev, seed=config.seed), with_sampled_negatives(test, seed=config.seed)
         model.metadata["evaluation_negatives"] = "sampled: each positive's text1 with another pair's text2"
-    dev_scores = model.score(dev["text1"].tolist(), dev["text2"].tolist())
-    model.metadata["threshold"] = choose_threshold(dev_scores, dev["label"].to_numpy())
-    test_metrics, test_scores = evaluate_pairs(model, test)
-    model.metadata.update({
-        "metrics": {"test": test_metrics},
-        "training": {"pairs": len(train_pairs), "rows": len(rows), "epochs": config.epochs,
-                     "seconds": round(train_seconds, 2),
-                     "pairs_per_second": round(len(rows) * config.epochs / train_seconds, 1),
-                     "teacher_seconds": round(teacher_seconds, 2),
-                     "total_seconds": round(time.perf_counter() - started, 2)},
-        "split": {"train": train_pairs["row"].astype(int).tolist(),
-                  **{name: pairs.loc[pairs["split"] == name, "row"].astype(int).tolist() for name in ("dev", "test")}},
-    })
-    _save_final(model, output, work, test_scores, test["label"].to_numpy())
-    logger.info("test: ROC-AUC %.4f  F1 %.4f  accuracy %.4f at threshold %.4f", test_metrics["roc_auc"],
-                test_metrics["f1"], test_metrics["accuracy"], model.threshold)
+    test = evaluation_pairs(pairs, "test", labelled, config.seed)
+    scored_test = finish(model, dev, test)
+    model.metadata["training"]["total_seconds"] = round(time.perf_counter() - started, 2)
+    save_model(model, output, work, scored_test)
     return model
 
 
-def _save_final(model: SiameseModel, output: Path, work: Path, test_scores: np.ndarray,
-                test_labels: np.ndarray) -> None:
-    """Save into the partial directory, then rename: the output exists only once it is complete."""
+def finish(model: SiameseModel, dev: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """Fit the threshold and probability head on dev (both frozen from here on), then measure test once.
+
+    Returns the test pairs with their ``score`` and ``probability`` (for the report).
+    """
+    similarity = model.metadata["similarity"]
+    dev_scores = model.score(dev["text1"].tolist(), dev["text2"].tolist(), show_progress_bar=len(dev) > 5000)
+    dev_labels = dev["label"].to_numpy()
+    model.metadata["threshold"] = choose_threshold(dev_scores, dev_labels)
+    model.metadata["calibration"] = fit_calibration(dev_scores, dev_labels, similarity)
+    dev_metrics = binary_metrics(dev_scores, dev_labels, model.threshold)
+    if not dev_metrics["roc_auc"] >= CHANCE_AUC:
+        logger.warning("WARNING: the trained model is no better than chance on dev (ROC-AUC %.3f); its threshold "
+                       "and scores mean nothing. Check the data (labels, columns, language) and the tower.",
+                       dev_metrics["roc_auc"])
+    test_scores = model.score(test["text1"].tolist(), test["text2"].tolist(), show_progress_bar=len(test) > 5000)
+    test_probabilities = probabilities(test_scores, model.calibration)
+    test_metrics = {**binary_metrics(test_scores, test["label"].to_numpy(), model.threshold),
+                    **calibration_metrics(test_probabilities, test["label"].to_numpy())}
+    model.metadata["metrics"] = {"dev": dev_metrics, "test": test_metrics}
+    logger.info("test: ROC-AUC %.4f  F1 %.4f  accuracy %.4f  ECE %.4f at threshold %.4f", test_metrics["roc_auc"],
+                test_metrics["f1"], test_metrics["accuracy"], test_metrics["ece"], model.threshold)
+    return test.assign(score=test_scores, probability=test_probabilities)
+
+
+def save_model(model: SiameseModel, output: Path, work: Path, scored_test: pd.DataFrame) -> None:
+    """Save model, report and card into the partial directory, then rename: the output appears only complete."""
+    from .model_card import write_model_card
+    from .report import write_report
+
     staging = work / "model"
     if staging.exists():
         shutil.rmtree(staging)
     model.save(staging)
-    write_report(model.metadata["metrics"]["test"], test_scores, test_labels, staging / "report")
+    write_report(staging / "report", scored_test, model.metadata["metrics"]["test"], threshold=model.threshold,
+                 model=model)
+    write_model_card(staging, model.metadata)
     if output.exists():
         shutil.rmtree(output)
     os.replace(staging, output)
@@ -260,4 +372,3 @@ def _version() -> str:
     from . import __version__
 
     return __version__
-
