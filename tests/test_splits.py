@@ -128,3 +128,17 @@ def test_sampled_negatives_skip_a_text_that_pairs_with_every_text2(caplog):
     out = with_sampled_negatives(pairs, seed=0)
     assert (out["label"] == 1).sum() == 2 and (out["label"] == 0).sum() == 0
     assert "no negative" in caplog.text
+
+
+def test_a_zero_fraction_leaves_that_split_empty(pairs_csv: Path):
+    # training passes dev_fraction=0 when the user gives a --dev file
+    pairs = read_pairs(pairs_csv)
+    split = grouped_split(pairs, seed=0, dev_fraction=0.0, test_fraction=0.2)
+    assert "dev" not in set(split) and (split == "test").sum() > 0
+
+
+def test_graded_labels_are_stratified_at_one_half():
+    pairs = pd.DataFrame({"text1": [f"q{i}" for i in range(200)], "text2": [f"a{i}" for i in range(200)],
+                          "label": np.where(np.arange(200) < 50, 0.9, 0.1)})
+    split = grouped_split(pairs, seed=0)
+    assert ((split == "test") & (pairs["label"] > 0.5)).sum() == 5 and (split == "test").sum() == 20
