@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import runtime
 from .errors import TextsiamError
 
 logger = logging.getLogger("textsiam")
@@ -51,10 +52,27 @@ class SiameseModel:
 
     def encode(self, texts: Sequence[str], *, side: str = "text1", batch_size: int = 64,
                show_progress_bar: bool = False) -> np.ndarray:
-        """Embed texts; ``side`` picks the tower of a pseudo-siamese model (``text1`` or ``text2``)."""
-        kwargs = {"task": side} if self.is_pseudo else {}
-        return self.encoder.encode(list(texts), batch_size=batch_size, convert_to_numpy=True,
+        """Embed texts (float32, one row each); ``side`` picks the tower of a pseudo-siamese model.
+
+        The one encoding path of every command (train's evaluation, evaluate, predict, dedup, match).
+        sentence-transformers encodes in batches of texts of similar length; the thread count is
+        ``textsiam.runtime``'s (one thread unless configured: see its docstring for the measurements).
+        """
+        runtime.ensure_configured()
+        kwargs: dict[str, Any] = {"task": side} if self.is_pseudo else {}
+        if runtime.device() != "cpu":
+            kwargs["device"] = runtime.device()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.encoder.encode(texts, batch_size=batch_size, convert_to_numpy=True,
                                    show_progress_bar=show_progress_bar, **kwargs)
+
+    @property
+    def dimension(self) -> int:
+        """Length of one embedding."""
+        dim = self.encoder.get_embedding_dimension()
+        return int(dim) if dim else int(self.encode(["a"]).shape[1])
 
     def similarity(self, embeddings1: np.ndarray, embeddings2: np.ndarray) -> np.ndarray:
         """Row-wise similarity of two embedding arrays with the model's own similarity function."""

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 
-from ..errors import TextsiamError
-from ..matching import match_file, retrieve
 from .app import app, run_command
 
 
@@ -21,7 +19,7 @@ def match_command(
     metrics: Path = typer.Option(None, help="Ranking with labels: write MAP, MRR and P@1 here (JSON)."),
     questions: Path = typer.Option(None, help="Retrieval: a file of questions (column question/title/text)."),
     answers: Path = typer.Option(None, help="Retrieval: the answer pool (column answer/sentence/body/text)."),
-    top_k: int = typer.Option(10, help="Retrieval: answers kept per question."),
+    top_k: int = typer.Option(None, show_default="10", help="Retrieval: answers kept per question."),
     question: str = typer.Option(None, help="Column of the question, if not detected."),
     answer: str = typer.Option(None, help="Column of the candidate answer, if not detected."),
     label: str = typer.Option(None, help="--data: column of the 0/1 label, if not detected."),
@@ -35,22 +33,12 @@ def match_command(
 
     Questions go through side text1 and answers through side text2 (their own towers in a pseudo model).
     """
-    def run() -> dict:
-        if data is not None and (questions is not None or answers is not None):
-            raise TextsiamError("give either --data (ranking) or --questions with --answers (retrieval), not both.")
-        if data is not None:
-            return match_file(model, data, output, metrics_output=metrics, question=question, answer=answer,
-                              label=label, group=group, batch_size=batch_size, overwrite=overwrite,
-                              encoding=encoding)
-        if questions is None or answers is None:
-            raise TextsiamError("give --data FILE to rank candidates, or both --questions and --answers to retrieve.")
-        if metrics is not None:
-            raise TextsiamError("--metrics needs --data with labels; retrieval writes no metrics.")
-        return retrieve(model, questions, answers, output, top_k=top_k, question_column=question,
-                        answer_column=answer, batch_size=batch_size, overwrite=overwrite, encoding=encoding)
+    from ..matching import match  # here, not at the top: --help must not wait for torch
 
-    summary = run_command(run)
-    if "metrics" in summary:
+    summary = run_command(match, model, output, data=data, questions=questions, answers=answers,
+                          metrics_output=metrics, top_k=top_k, question=question, answer=answer, label=label,
+                          group=group, batch_size=batch_size, overwrite=overwrite, encoding=encoding)
+    if summary["mode"] == "rank":
         typer.echo(f"rows read {summary['read']}, written {summary['written']}, rejected {summary['rejected']} "
                    f"(empty score, see the reason column) -> {output}")
         if summary["metrics"] is not None:
