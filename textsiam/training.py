@@ -58,7 +58,8 @@ def load_splits(config: TrainConfig) -> pd.DataFrame:
     Without --dev/--test, ``config.data`` is split grouped and label-stratified. A given --dev or --test file
     replaces that split, and ``data`` then only supplies the others.
     """
-    read = {"text1": config.text1, "text2": config.text2, "label": config.label, "encoding": config.encoding}
+    read = {"text1": config.text1, "text2": config.text2, "label": config.label, "encoding": config.encoding,
+            "graded": config.loss == "cosine"}  # cosine-similarity regression also learns from 0-1 / 0-5 scores
     pairs = read_pairs(config.data, require_label=False, **read)
     labelled = bool((pairs["label"] >= 0).all())
     config.resolve_loss(labelled)
