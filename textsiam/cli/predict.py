@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from ..prediction import predict_file
 from .app import app, run_command
 
 
@@ -19,11 +18,15 @@ def predict_command(
     text1: str = typer.Option(None, help="Column of the first text, if not detected."),
     text2: str = typer.Option(None, help="Column of the second text, if not detected."),
     chunksize: int = typer.Option(20_000, help="Rows read and scored at a time."),
+    batch_size: int = typer.Option(64, help="Texts per encoding batch."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the input file, e.g. latin-1."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file."),
 ) -> None:
     """Score pairs with the model's frozen threshold; every input row is written, in order."""
+    from ..prediction import predict_file  # here, not at the top: --help must not wait for torch
+
     counts = run_command(predict_file, model, data, output, threshold=threshold, text1=text1, text2=text2,
-                         chunksize=chunksize, overwrite=overwrite, encoding=encoding)
+                         chunksize=chunksize, batch_size=batch_size, overwrite=overwrite,
+                         encoding=encoding)
     typer.echo(f"rows read {counts['read']}, written {counts['written']}, rejected {counts['rejected']} "
                f"(empty score, see the reason column) -> {output}")
