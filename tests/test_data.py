@@ -8,6 +8,8 @@ from textsiam.data import detect_columns, find_column, map_labels, read_pairs, r
 from textsiam.errors import TextsiamError
 from textsiam.text import MAX_TEXT_CHARS
 
+from .conftest import shared_file
+
 
 def test_reads_kaggle_glue_and_generic_layouts(tmp_path: Path):
     kaggle = tmp_path / "train.csv"
@@ -217,3 +219,19 @@ def test_detect_columns_errors_name_the_callers_options():
         detect_columns(["question", "answer"], "q", "answer", options=("--question", "--answer", "--label"))
     with pytest.raises(TextsiamError, match=r"pass --question and --answer"):
         detect_columns(["foo", "bar"], options=("--question", "--answer", "--label"))
+
+
+def test_headerless_ragged_sts_benchmark_release(tmp_path: Path):
+    path = tmp_path / "sts-dev.csv"
+    path.write_text('main-captions\tMSRvid\t2012test\t0000\t5.000\tA man "dances".\tA man is dancing.\n'
+                    "main-forum\tdeft\t2014\t0001\t1.250\tКот спит.\tA dog runs.\tsrc-a\tsrc-b\n")
+    with pytest.raises(TextsiamError, match="--loss cosine"):
+        read_pairs(path)
+    pairs = read_pairs(path, graded=True)
+    assert pairs["text1"].tolist() == ['A man "dances".', "Кот спит."]
+    assert pairs["label"].tolist() == pytest.approx([1.0, 0.25])
+
+
+def test_real_sts_benchmark_reads_graded():
+    pairs = read_pairs(shared_file("stsb/sts-train.csv"), graded=True)
+    assert len(pairs) == 5749 and pairs["label"].min() == 0 and pairs["label"].max() == 1

@@ -32,6 +32,8 @@ KNOWN_LAYOUTS: list[tuple[str, str, str | None]] = [
     ("anchor", "positive", None),
 ]
 GROUP_COLUMNS = ("question_id", "questionid", "qid")
+# The STS benchmark release (stsbenchmark.tar.gz) is headerless; some rows add two source fields.
+STSB_COLUMNS = ("genre", "filename", "year", "id", "score", "sentence1", "sentence2", "source1", "source2")
 
 # Label words (any case). Numbers are read as numbers: 1, 1.0, 0, 0.00 (and -1 in a -1/1 column).
 # No column name is a label word: a header repeated mid-file must be refused, not read as a pair.
@@ -50,14 +52,15 @@ def resolve_data(data: str | Path) -> str | Path:
     return data
 
 
-def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
+def read_table(path: str | Path, *, sep: str | None = None, header: bool = True, names: Sequence[str] | None = None,
                chunksize: int | None = None, encoding: str = "utf-8") -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Read a table as strings (missing values ""), with clear errors for every way a file can be broken.
 
     Formats: CSV or TSV (plain or .gz), Parquet (``.parquet``) and JSON lines (``.jsonl``, ``.jsonl.gz``:
     one JSON object per line). A CSV's separator is sniffed from its first line among comma, tab and
     semicolon, so a TSV named .csv, or a spreadsheet's semicolon export, still reads; a UTF-8 byte-order
-    mark and CRLF line ends are fine. ``sep`` and ``header`` apply to CSV/TSV only. With ``chunksize``,
+    mark and CRLF line ends are fine. ``sep``, ``header`` and ``names`` (column names for a headerless file;
+shorter rows are padded with "") apply to CSV/TSV only. With ``chunksize``,
     returns an iterator of DataFrames (for streaming large files) whose index continues across chunks.
     """
     path = Path(path)
@@ -81,7 +84,7 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
         raise TextsiamError(f"{path}: the header line has an unclosed quote (or a line break inside a quoted "
                             "column name); fix the first line of the file.")
     sep = sep or max(SEPARATORS, key=first_line.count)  # ties (a one-column file) go to the comma
-    names = None
+    names = list(names) if names is not None and not header else None
     if header:
         try:
             columns = next(csv.reader([first_line], delimiter=sep))
@@ -96,7 +99,7 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool = True,
     try:
         reader = pd.read_csv(
             path, sep=sep, dtype=str, keep_default_na=False, na_values=[], header=0 if header else None,
-            names=names if header else None, encoding=encoding, compression="infer",
+            names=names, encoding=encoding, compression="infer",
             engine="c", on_bad_lines="error", chunksize=chunksize,
             # TSV has no quoting (WikiQA, GLUE): a stray " in a text must not swallow the following rows.
             quoting=csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL,
@@ -374,8 +377,17 @@ def _examples(values: pd.Series, rows: np.ndarray) -> str:
 
 def read_frame(path: str | Path, *, encoding: str = "utf-8",
                headerless_names: tuple[str, str, str] = ("text1", "text2", "label")) -> pd.DataFrame:
-    """``read_table``, except that a headerless file (WikiQASent) is re-read with ``headerless_names``."""
-    frame = read_table(path, encoding=encoding)
+    """``read_table``, except for two headerless releases: WikiQASent (question, sentence, 0/1) is re-read
+    with ``headerless_names``, the STS benchmark (genre, file, year, id, score, sentence1, sentence2[, sources])
+    with its own column names (see ``STSB_COLUMNS``)."""
+    try:
+        frame = read_table(path, encoding=encoding)
+    except TextsiamError:  # the STS benchmark is ragged: some rows have two extra source fields
+        if not _looks_like_stsb(_first_fields(path, encoding)):
+            raise
+        frame = None
+    if frame is None or _looks_like_stsb(list(frame.columns)):
+        return read_table(path, header=False, names=STSB_COLUMNS, sep="\t", encoding=encoding)
     if _looks_headerless(list(frame.columns)):
         frame = read_table(path, header=False, encoding=encoding)
         frame.columns = list(headerless_names[: frame.shape[1]]) + [f"c{i}" for i in range(3, frame.shape[1])]
@@ -439,6 +451,23 @@ def _refuse_repeated_header(frame: pd.DataFrame, columns: list[str], path: Path)
         more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
         raise TextsiamError(f"{path}: row {rows[0]}{more} repeats the header ({', '.join(columns)}); were two files "
                             "joined? Delete those lines.")
+
+
+def _first_fields(path: str | Path, encoding: str) -> list[str]:
+    try:
+        return _first_line(Path(path), encoding).split("\t")
+    except (TextsiamError, LookupError, OSError):
+        return []
+
+
+def _looks_like_stsb(fields: list[str]) -> bool:
+    """A first line of 7 or 9 tab-separated fields whose fifth is a 0-5 score and fourth an id: STS benchmark data."""
+    if len(fields) not in (7, 9) or not fields[3].strip().isdigit():
+        return False
+    try:
+        return 0 <= float(fields[4]) <= 5
+    except ValueError:
+        return False
 
 
 def _looks_headerless(columns: list[str]) -> bool:
