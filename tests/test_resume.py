@@ -116,3 +116,34 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(tmp_path: Path):
     texts2 = ["how can i get good at python", "how do i learn bread", "what is the best way to learn chess"]
     np.testing.assert_allclose(textsiam.load(output).score(texts1, texts2),
                                textsiam.load(reference).score(texts1, texts2), atol=1e-5)
+
+
+SMALL = {"dev_fraction": 0.2, "test_fraction": 0.2}
+
+
+def _saved_run(config, work: Path) -> None:
+    from textsiam.training import RUN_FILE, load_splits, run_fingerprint
+
+    work.mkdir(parents=True, exist_ok=True)
+    (work / RUN_FILE).write_text(json.dumps(run_fingerprint(config, load_splits(config))))
+
+
+def test_resume_refuses_checkpoints_made_with_other_options(tmp_path: Path):
+    from textsiam.training import TrainConfig, train
+
+    data = write_pairs(tmp_path / "pairs.csv")
+    output = tmp_path / "m"
+    _saved_run(TrainConfig(data=str(data), output=str(output), epochs=2, **SMALL), partial_dir(output))
+    with pytest.raises(textsiam.TextsiamError, match=r"other options \(epochs\)"):
+        train(TrainConfig(data=str(data), output=str(output), epochs=3, resume=True, **SMALL))
+
+
+def test_resume_refuses_checkpoints_made_from_other_data(tmp_path: Path):
+    from textsiam.training import TrainConfig, train
+
+    output = tmp_path / "m"
+    first = write_pairs(tmp_path / "a.csv", seed=0)
+    _saved_run(TrainConfig(data=str(first), output=str(output), **SMALL), partial_dir(output))
+    changed = write_pairs(tmp_path / "a.csv", n_groups=13, seed=0)  # same path, one topic more
+    with pytest.raises(textsiam.TextsiamError, match="other data"):
+        train(TrainConfig(data=str(changed), output=str(output), resume=True, **SMALL))

@@ -43,12 +43,15 @@ def test_lstm_train_saves_a_plain_sentence_transformer_with_metadata(pairs_csv: 
 
 @pytest.mark.parametrize("loss, distance", [("contrastive", "euclidean"), ("contrastive", "manhattan"),
                                             ("triplet", "cosine"), ("batch-hard-triplet", "euclidean"),
-                                            ("cosine", "cosine"), ("in-batch-negatives", "cosine")])
+                                            ("cosine", "cosine"), ("in-batch-negatives", "cosine"),
+                                            ("bce", "cosine"), ("bce", "euclidean")])
 def test_every_loss_trains(pairs_csv: Path, tmp_path: Path, loss: str, distance: str):
     model = train(tiny_lstm_config(pairs_csv, tmp_path / "m", loss=loss, distance=distance, epochs=1))
     assert model.metadata["loss"] == loss
     assert model.encoder.similarity_fn_name == model.metadata["similarity"]
-    assert 0.0 <= model.metadata["metrics"]["test"]["roc_auc"] <= 1.0
+    test = model.metadata["metrics"]["test"]
+    assert test["n"] == len(model.metadata["split"]["test"]) and np.isfinite(test["roc_auc"])
+    assert set(model.metadata["calibration"]) == {"w", "b", "similarity"}
 
 
 def test_bert_tower_learns_the_sample(tiny_bert_dir: Path, tmp_path: Path):
@@ -125,3 +128,100 @@ def test_lstm_with_a_teacher_learns_from_its_embeddings(pairs_csv: Path, tiny_be
     assert SentenceTransformer(str(tmp_path / "m")).encode(["how do i learn python"]).shape == (1, 32)
     with pytest.raises(TextsiamError, match="--teacher works with --arch siamese only"):
         train(tiny_lstm_config(pairs_csv, tmp_path / "m2", arch="pseudo", teacher=str(teacher_dir)))
+
+
+def tiny_bert_config(data, output: Path, model_dir: Path, **overrides) -> TrainConfig:
+    options = dict(data=str(data), output=str(output), tower="bert", model=str(model_dir), epochs=1, batch_size=16,
+                   learning_rate=1e-3, seed=0)
+    options.update(overrides)
+    return TrainConfig(**options)
+
+
+def test_model_carries_a_dev_fitted_probability_head(tiny_bert_dir: Path, tmp_path: Path):
+    model = train(tiny_bert_config("sample", tmp_path / "m", tiny_bert_dir, epochs=2))
+    meta = json.loads((tmp_path / "m" / "textsiam.json").read_text())
+    assert meta["calibration"] == model.calibration and meta["calibration"]["w"] > 0
+    assert {"brier", "ece"} <= set(meta["metrics"]["test"]) and {"roc_auc", "f1"} <= set(meta["metrics"]["dev"])
+    loaded = textsiam.load(tmp_path / "m")
+    scores = loaded.score(["how do i learn python"] * 2, ["what is the best way to learn python", "how to bake bread"])
+    p = loaded.probabilities(scores)
+    assert p.shape == (2,) and np.all((p > 0) & (p < 1)) and (p[0] > p[1]) == (scores[0] > scores[1])
+    assert meta["training"]["best_checkpoint"]  # the trainer evaluated dev and kept its best checkpoint
+
+
+def test_bce_loss_learns_its_head(pairs_csv: Path, tiny_bert_dir: Path):
+    from textsiam.bce_loss import SiameseBCELoss
+    from textsiam.losses import LossSpec, build_loss
+    from textsiam.towers import build_encoder
+
+    loss = build_loss(LossSpec("bce", "euclidean"), build_encoder("bert", model_name=str(tiny_bert_dir)))
+    assert isinstance(loss, SiameseBCELoss) and {n for n, _ in loss.named_parameters()} >= {"w", "b"}
+
+
+def write_split_file(path: Path, topics: list[str]) -> Path:
+    rows = [(f"how do i learn {t}", f"what is the best way to learn {t}", 1) for t in topics]
+    rows += [(f"how do i learn {t}", f"how do i cook {t}", 0) for t in topics]
+    import pandas as pd
+
+    pd.DataFrame(rows, columns=["sentence1", "sentence2", "label"]).to_csv(path, index=False)
+    return path
+
+
+def test_user_dev_and_test_files_replace_the_split(tiny_bert_dir: Path, tmp_path: Path, caplog):
+    train_file = write_split_file(tmp_path / "train.csv", [f"topic{i}" for i in range(20)])
+    dev_file = write_split_file(tmp_path / "dev.csv", ["chess", "guitar", "tennis", "topic0"])
+    test_file = write_split_file(tmp_path / "test.csv", ["rust", "golang", "piano"])
+    with caplog.at_level("WARNING", logger="textsiam"):
+        model = train(tiny_bert_config(train_file, tmp_path / "m", tiny_bert_dir, dev=str(dev_file),
+                                       test=str(test_file)))
+    meta = model.metadata
+    assert meta["split"]["train"] == list(range(40))  # --data is all train when both files are given
+    assert meta["metrics"]["dev"]["n"] == 8 and meta["metrics"]["test"]["n"] == 6
+    assert meta["data"]["dev"] == str(dev_file)
+    assert "share 2 distinct text(s)" in caplog.text  # "how do i learn topic0" and its paraphrase
+
+
+def test_only_a_dev_file_keeps_a_test_split_of_the_data(tiny_bert_dir: Path, tmp_path: Path):
+    train_file = write_split_file(tmp_path / "train.csv", [f"topic{i}" for i in range(30)])
+    dev_file = write_split_file(tmp_path / "dev.csv", ["chess", "guitar", "tennis"])
+    model = train(tiny_bert_config(train_file, tmp_path / "m", tiny_bert_dir, dev=str(dev_file)))
+    split = model.metadata["split"]
+    assert split["dev"] == [] and len(split["test"]) > 0
+    assert sorted(split["train"] + split["test"]) == list(range(60))
+
+
+def test_warmup_is_a_ratio_of_the_trainers_own_steps(tiny_bert_dir: Path, tmp_path: Path):
+    """Under DDP each process runs 1/N of the steps: a ratio stays right, a hand-computed count was N times long."""
+    from textsiam.towers import build_encoder
+    from textsiam.training import build_trainer, evaluation_pairs, load_splits, training_data
+
+    config = tiny_bert_config("sample", tmp_path / "m", tiny_bert_dir)
+    pairs = load_splits(config)
+    encoder = build_encoder("bert", model_name=str(tiny_bert_dir))
+    dataset, loss, _ = training_data(config, pairs[pairs["split"] == "train"], encoder)
+    trainer = build_trainer(config, encoder, dataset, loss, evaluation_pairs(pairs, "dev", True, 0), tmp_path / "w")
+    assert trainer.args.get_warmup_steps(200) == 20 and trainer.args.get_warmup_steps(100) == 10
+
+
+def test_a_model_no_better_than_chance_is_flagged(tiny_bert_dir: Path, tmp_path: Path, caplog):
+    import random
+
+    rng = random.Random(0)
+    path = tmp_path / "noise.csv"
+    path.write_text("text1,text2,label\n" + "".join(f"w{rng.randint(0, 10**6)},v{rng.randint(0, 10**6)},{i % 2}\n"
+                                                   for i in range(200)))
+    with caplog.at_level("WARNING", logger="textsiam"):
+        model = train(tiny_bert_config(path, tmp_path / "m", tiny_bert_dir))
+    if model.metadata["metrics"]["dev"]["roc_auc"] < 0.55:
+        assert "no better than chance on dev" in caplog.text
+    else:  # random labels can look learnable on a small dev split by chance; then no warning is due
+        assert "no better than chance" not in caplog.text
+
+
+def test_graded_scores_train_the_cosine_loss(tiny_bert_dir: Path, tmp_path: Path):
+    path = tmp_path / "sts.csv"
+    rows = [f"how do i learn topic{i},what is the best way to learn topic{i},{4 + i % 2}" for i in range(30)]
+    rows += [f"how do i learn topic{i},how do i cook topic{i},{i % 2}.5" for i in range(30)]
+    path.write_text("sentence1,sentence2,score\n" + "\n".join(rows) + "\n")
+    model = train(tiny_bert_config(path, tmp_path / "m", tiny_bert_dir, loss="cosine", label="score"))
+    assert model.metadata["loss"] == "cosine" and model.metadata["metrics"]["test"]["n"] > 0
