@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
-from sentence_transformers.base.sampler import DefaultBatchSampler
+from sentence_transformers.base.sampler import DefaultBatchSampler, ProportionalBatchSampler
 
 MEGABATCH = 50  # length grouping sorts rows inside windows of this many batches, so batches stay random
 LABEL_COLUMNS = {"label", "score"}
@@ -164,6 +164,18 @@ class ClusterGroupingBatchSampler(BalancedBatchSampler):
         keyed = [((i + rng.random()) / len(group), unit) for group in groups
                  for i, unit in enumerate(group[k] for k in rng.permutation(len(group)))]
         return [unit for _, unit in sorted(keyed, key=lambda item: item[0])]
+
+
+class ProportionalBalancedBatchSampler(ProportionalBatchSampler):
+    """sentence-transformers' proportional multi-dataset sampler (e.g. pairs + distillation) over the samplers above.
+
+    Its parent takes ``batch_size`` from the first child, which is None here (batch sizes vary by a row); every
+    child's batch count is a multiple of the DDP world size, so their sum is too.
+    """
+
+    def __init__(self, dataset, batch_samplers, generator=None, seed: int = 0) -> None:
+        self.dataset, self.batch_samplers, self.generator, self.seed = dataset, batch_samplers, generator, seed
+        self.batch_size, self.drop_last, self.epoch = None, False, 0
 
 
 SAMPLERS: dict[str, type[BalancedBatchSampler]] = {

@@ -37,7 +37,7 @@ from .losses import (
 )
 from .metrics import binary_metrics, check_dev_classes, choose_threshold
 from .model import SiameseModel
-from .sampler import sampler_for, world_size
+from .sampler import ProportionalBalancedBatchSampler, sampler_for, world_size
 from .splits import grouped_split, with_sampled_negatives
 from .text import group_key
 from .training_args import TrainConfig
@@ -211,6 +211,7 @@ def build_trainer(config: TrainConfig, encoder, dataset, loss, dev_pairs: pd.Dat
         logging_steps=max(1, min(50, interval)),
         report_to="none",
         batch_sampler=sampler_for(config.loss_spec.name),
+        multi_dataset_batch_sampler=ProportionalBalancedBatchSampler,
         router_mapping={c: ROUTES[c] for c in first.column_names if c in ROUTES} if config.arch == "pseudo" else {},
         dataloader_drop_last=False,
         use_cpu=not cuda,
