@@ -1,16 +1,20 @@
 """Towers: the encoders applied to each text, built only from sentence-transformers' own modules.
 
-Using only built-in modules (Transformer, WordEmbeddings, LSTM, Pooling, Router) is what lets a saved
-textsiam model load in plain ``SentenceTransformer(path)`` with no textsiam installed and no
-``trust_remote_code``.
+* ``bert``: Transformer + Pooling (a pretrained checkpoint, fine-tuned).
+* ``static``: StaticEmbedding, the mean of one vector per token: distilled from a sentence-transformer with
+  model2vec (``--model``), or learnt from scratch over a tokenizer learnt on the training texts.
+* ``lstm``: WordEmbeddings over a subword tokenizer learnt on the training texts + BiLSTM + Pooling.
+
+Using only built-in modules is what lets a saved textsiam model load in plain ``SentenceTransformer(path)``
+with no textsiam installed and no ``trust_remote_code``. The learnt tokenizer is a ``tokenizers.Tokenizer``;
+the lstm tower hands it to WordEmbeddings as a transformers fast tokenizer, which WordEmbeddings saves and
+loads itself (``TransformersTokenizerWrapper``), so even the subword lstm needs no textsiam module.
 """
 
 from __future__ import annotations
 
 import logging
-import string
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,19 +23,27 @@ from sentence_transformers.sentence_transformer.modules import (
     LSTM,
     Pooling,
     Router,
+    StaticEmbedding,
     Transformer,
     WordEmbeddings,
 )
-from sentence_transformers.sentence_transformer.modules.tokenizer import WhitespaceTokenizer
+from sentence_transformers.sentence_transformer.modules.tokenizer import (
+    TransformersTokenizerWrapper,
+    WhitespaceTokenizer,
+)
+from tokenizers import Tokenizer
 
+from .choices import ARCHS, TOWERS
 from .errors import TextsiamError, check_choice
 from .hub import DEFAULT_BERT, check_model_dir, load_sentence_transformer, resolve_model
 
 logger = logging.getLogger("textsiam")
 
-TOWERS = ("bert", "lstm")
-ARCHS = ("siamese", "pseudo")
-PAD_TOKEN = "[PAD]"
+# Special tokens of every learnt tokenizer, with fixed ids: padding 0 (WordEmbeddings pads with 0), unknown 1,
+# and a begin-of-text token the lstm puts before every text, so even an empty text has a token to encode.
+PAD, UNK, BOS = "[PAD]", "[UNK]", "[BOS]"
+SPECIAL_TOKENS = [PAD, UNK, BOS]
+TOKENIZER_KINDS = ("wordpiece", "bpe", "unigram")
 
 
 def bert_modules(model_name: str, max_length: int = 128, pooling: str = "mean",
@@ -79,25 +91,69 @@ def _freeze_lower_layers(model, frozen_layers: float) -> None:
 
 
 def word_tokenizer(vocab: Iterable[str] = ()) -> WhitespaceTokenizer:
-    """Lower-casing whitespace tokenizer that keeps stop words: 'how' vs 'why' matters for duplicates."""
+    """Lower-casing whitespace tokenizer that keeps stop words (used for hand-built bag-of-words towers)."""
     return WhitespaceTokenizer(vocab=list(vocab), stop_words=[], do_lower_case=True)
 
 
-def build_vocab(texts: Iterable[str], *, min_count: int = 1, extra: Iterable[str] = ()) -> list[str]:
-    """Vocabulary of the training texts (words seen ``min_count`` times), then ``extra`` words."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(_words(text))
-    vocab = [PAD_TOKEN] + sorted(word for word, n in counts.items() if n >= min_count)
-    seen = set(vocab)
-    vocab += [word for word in extra if word.strip(string.punctuation) and word not in seen and not seen.add(word)]
-    return vocab
+def learn_tokenizer(texts: Iterable[str], *, kind: str = "wordpiece", vocab_size: int = 30_000,
+                    min_frequency: int = 2, cjk_chars: bool = True, max_length: int | None = None) -> Tokenizer:
+    """A subword tokenizer learnt on ``texts``, for any language.
+
+    Texts are NFKC-normalised and lower-cased (accents kept), then split on whitespace and punctuation; with
+    ``cjk_chars`` every Chinese/Japanese/Korean ideograph is its own piece (those scripts use no spaces).
+    Each piece is then cut into learnt subwords, so a word unseen in training still gets known pieces; a
+    character never seen becomes ``[UNK]``. ``max_length`` truncates every text to that many tokens.
+    """
+    from tokenizers import models, normalizers, pre_tokenizers, trainers
+
+    check_choice("tokenizer", kind, TOKENIZER_KINDS)
+    if kind == "wordpiece":
+        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK, max_input_chars_per_word=100))
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                            special_tokens=SPECIAL_TOKENS, show_progress=False)
+    elif kind == "bpe":
+        tokenizer = Tokenizer(models.BPE(unk_token=UNK))
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                      special_tokens=SPECIAL_TOKENS, show_progress=False)
+    else:
+        tokenizer = Tokenizer(models.Unigram())
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, unk_token=UNK,
+                                          show_progress=False)
+    tokenizer.normalizer = normalizers.Sequence([
+        normalizers.NFKC(),
+        normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=cjk_chars, strip_accents=False,
+                                   lowercase=True),
+    ])
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.train_from_iterator((text for text in texts if text), trainer=trainer)
+    if max_length:
+        tokenizer.enable_truncation(max_length)
+    return tokenizer
 
 
-def _words(text: str) -> list[str]:
-    """The word forms WhitespaceTokenizer looks up: lower-cased, outer punctuation stripped, none empty."""
-    words = (token.strip(string.punctuation) for token in text.lower().split())
-    return [word for word in words if word]
+def static_modules(train_texts: Sequence[str], *, model_name: str | None = None, tokenizer: str = "wordpiece",
+                   vocab_size: int = 30_000, embedding_dim: int = 256, max_length: int = 256,
+                   seed: int = 42) -> list:
+    """One StaticEmbedding: distilled from ``model_name`` (model2vec), or learnt from scratch when it is None.
+
+    Distillation keeps the teacher's tokenizer and vocabulary, so a script the teacher does not know (Chinese
+    for an English model) becomes ``[UNK]`` tokens; from scratch, the tokenizer is learnt on the training texts.
+    """
+    if model_name:
+        source = resolve_model(model_name)
+        if Path(source).is_dir():
+            check_model_dir(Path(source))
+        try:
+            static = StaticEmbedding.from_distillation(source, device="cpu", pca_dims=embedding_dim)
+        except ImportError:
+            raise TextsiamError("--tower static with --model needs model2vec (pip install 'model2vec[distill]'); "
+                                "or leave out --model to learn the tower from scratch.") from None
+        static.tokenizer.enable_truncation(max_length)
+        return [static]
+    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, max_length=max_length)
+    weights = np.random.default_rng(seed).normal(0, 0.1, (vocabulary.get_vocab_size(), embedding_dim))
+    weights[0] = 0.0  # padding
+    return [StaticEmbedding(vocabulary, embedding_weights=weights.astype(np.float32))]
 
 
 def load_glove(source: str) -> tuple[list[str], np.ndarray]:
@@ -131,63 +187,93 @@ def load_glove(source: str) -> tuple[list[str], np.ndarray]:
     return words, np.stack(vectors)
 
 
-def lstm_modules(train_texts: Iterable[str], *, embeddings: str | None = None, embedding_dim: int = 100,
-                 hidden_dim: int = 128, pooling: str = "mean", glove_extra_words: int = 50_000,
-                 max_length: int = 64, update_embeddings: bool | None = None, seed: int = 42) -> list:
-    """WordEmbeddings (vocabulary from the training texts, optionally GloVe-initialised) + BiLSTM + pooling.
+def token_vectors(tokenizer: Tokenizer, *, model_name: str | None = None, embeddings: str | None = None,
+                  embedding_dim: int = 128, seed: int = 42) -> np.ndarray:
+    """One starting vector per token of ``tokenizer``.
 
-    With GloVe, the ``glove_extra_words`` most frequent GloVe words join the vocabulary too, so words
-    unseen in training still get a meaningful vector at prediction time.
+    From a teacher (``model_name``): its model2vec distillation's embedding of the token's text. From GloVe
+    (``embeddings``): the word's vector where the token is a GloVe word. Tokens either leaves out, and all
+    tokens with neither, start random at the scale of the known vectors.
     """
+    tokens = [token for token, _ in sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])]
+    words = [token.removeprefix("##").removeprefix("\u2581") for token in tokens]
     rng = np.random.default_rng(seed)
-    if embeddings:
+    known = np.zeros(len(tokens), dtype=bool)
+    if model_name:
+        teacher = SentenceTransformer(modules=static_modules([], model_name=model_name), device="cpu")
+        vectors = teacher.encode(words, batch_size=1024, convert_to_numpy=True)
+        known = np.linalg.norm(vectors, axis=1) > 0
+    elif embeddings:
         glove_words, glove_vectors = load_glove(embeddings)
-        vocab = build_vocab(train_texts, extra=glove_words[:glove_extra_words])
         row_of = {word: i for i, word in enumerate(glove_words)}
-        dim = glove_vectors.shape[1]
-        weights = rng.normal(0, 0.3, (len(vocab), dim)).astype(np.float32)
-        known = [(i, row_of[w]) for i, w in enumerate(vocab) if w in row_of]
-        if known:
-            rows, glove_rows = map(np.asarray, zip(*known, strict=True))
-            weights[rows] = np.asarray(glove_vectors[glove_rows])
-        logger.info("vocabulary: %d words, %d with GloVe vectors", len(vocab), len(known))
+        vectors = np.zeros((len(tokens), glove_vectors.shape[1]), dtype=np.float32)
+        rows = [(i, row_of[word]) for i, word in enumerate(words) if word in row_of]
+        if rows:
+            mine, theirs = map(np.asarray, zip(*rows, strict=True))
+            vectors[mine] = np.asarray(glove_vectors[theirs])
+            known[mine] = True
     else:
-        vocab = build_vocab(train_texts, min_count=1)
-        dim = embedding_dim
-        weights = rng.normal(0, 0.3, (len(vocab), dim)).astype(np.float32)
-    weights[0] = 0.0  # padding
-    if update_embeddings is None:
-        # Pretrained vectors stay frozen: on QQP that scored about the same ROC-AUC as tuning them (0.799 after 5
-        # epochs vs 0.802 after 3)
-        # and saves the gradient and optimiser step of the whole vocabulary. Random vectors must learn.
-        update_embeddings = not embeddings
-    word_embeddings = WordEmbeddings(word_tokenizer(vocab), weights, update_embeddings=update_embeddings,
-                                     max_seq_length=max_length)
-    import torch
+        vectors = np.zeros((len(tokens), embedding_dim), dtype=np.float32)
+    scale = float(vectors[known].std()) if known.any() else 0.3
+    vectors[~known] = rng.normal(0, scale, (int((~known).sum()), vectors.shape[1]))
+    vectors[0] = 0.0  # padding
+    logger.info("token vectors: %d tokens, %d from %s", len(tokens), int(known.sum()),
+                model_name or embeddings or "nothing (random)")
+    return vectors.astype(np.float32)
 
+
+def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, embeddings: str | None = None,
+                 tokenizer: str = "wordpiece", vocab_size: int = 30_000, embedding_dim: int = 128,
+                 hidden_dim: int = 150, pooling: str = "mean", max_length: int = 64,
+                 update_embeddings: bool = True, seed: int = 42) -> list:
+    """Subword WordEmbeddings + BiLSTM + pooling; token vectors start from a teacher, GloVe or at random.
+
+    The tokenizer is learnt on the training texts (any script; no word is out of vocabulary) and puts
+    ``[BOS]`` before every text, so an empty or all-unknown text still encodes to a real vector.
+    """
+    import torch
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size)
+    vocabulary.post_processor = processors.TemplateProcessing(single=f"{BOS} $A",
+                                                              special_tokens=[(BOS, vocabulary.token_to_id(BOS))])
+    weights = token_vectors(vocabulary, model_name=model_name, embeddings=embeddings, embedding_dim=embedding_dim,
+                            seed=seed)
+    fast = PreTrainedTokenizerFast(tokenizer_object=vocabulary, unk_token=UNK, pad_token=PAD, bos_token=BOS)
+    wrapper = TransformersTokenizerWrapper(fast)  # saved under its own (built-in) class name
+    # The trainer's collator passes task=... down to tokenize(), which the built-in wrapper does not accept.
+    wrapper.tokenize = lambda text, **_: fast(text)["input_ids"]
+    word_embeddings = WordEmbeddings(wrapper, weights, update_embeddings=update_embeddings,
+                                     max_seq_length=max_length)
     with torch.random.fork_rng(devices=[]):  # seeded LSTM init (torch's own seed differs per process)
         torch.manual_seed(seed)
-        lstm = LSTM(embedding_dimension=dim, hidden_dim=hidden_dim, bidirectional=True)
+        lstm = LSTM(embedding_dimension=weights.shape[1], hidden_dim=hidden_dim, bidirectional=True)
     return [word_embeddings, lstm, Pooling(lstm.get_embedding_dimension(), pooling_mode=pooling)]
 
 
-def build_encoder(tower: str, *, arch: str = "siamese", model_name: str = DEFAULT_BERT,
+def build_encoder(tower: str, *, arch: str = "siamese", model_name: str | None = None,
                   max_length: int | None = None, train_texts: tuple[list[str], list[str]] | None = None,
                   embeddings: str | None = None, similarity: str = "cosine", seed: int = 42,
                   **tower_options) -> SentenceTransformer:
     """A SentenceTransformer with one shared tower (``siamese``) or one tower per side (``pseudo``).
 
-    ``train_texts`` (texts of side 1, texts of side 2) build the lstm vocabulary. A pseudo model is a
-    Router whose routes are named ``text1`` and ``text2``: encode with ``model.encode(x, task="text1")``.
+    ``model_name`` is the bert tower's checkpoint (default all-MiniLM-L6-v2), the static tower's distillation
+    teacher and the lstm tower's source of starting vectors; static and lstm learn from scratch without it.
+    ``train_texts`` (texts of side 1, texts of side 2) teach static and lstm their tokenizer. A pseudo model
+    is a Router whose routes are named ``text1`` and ``text2``: encode with ``model.encode(x, task="text1")``.
     """
     check_choice("--tower", tower, TOWERS)
     check_choice("--arch", arch, ARCHS)
 
     def one_tower(texts: list[str]) -> list:
         if tower == "bert":
-            return bert_modules(model_name, max_length=max_length or 128, **tower_options)
-        return lstm_modules(texts, embeddings=embeddings, max_length=max_length or 64, seed=seed,
-                            **tower_options)
+            return bert_modules(model_name or DEFAULT_BERT, max_length=max_length or 128, **tower_options)
+        if tower == "static":
+            return static_modules(texts, model_name=model_name, max_length=max_length or 256, seed=seed,
+                                  **tower_options)
+        return lstm_modules(texts, model_name=model_name, embeddings=embeddings, max_length=max_length or 64,
+                            seed=seed, **tower_options)
 
     sides = train_texts or ([], [])
     if arch == "siamese":
@@ -195,5 +281,47 @@ def build_encoder(tower: str, *, arch: str = "siamese", model_name: str = DEFAUL
     else:
         modules = [Router({"text1": one_tower(sides[0]), "text2": one_tower(sides[1])},
                           default_route="text1")]
-    model = SentenceTransformer(modules=modules, device="cpu", similarity_fn_name=similarity)
-    return model
+    return SentenceTransformer(modules=modules, device="cpu", similarity_fn_name=similarity)
+
+
+def unencodable(encoder: SentenceTransformer, texts: Sequence[str]) -> list[int]:
+    """Positions of the texts in which the encoder's tokenizer knows no token (empty, or all unknown).
+
+    Such a text carries no information: it encodes to a zero vector (cosine 0 even with itself) or to the
+    one vector all unknown texts share. Callers warn, naming the rows.
+    """
+    module = next((m for m in encoder.modules() if isinstance(m, (StaticEmbedding, WordEmbeddings, Transformer))),
+                  None)
+    texts = [str(text) for text in texts]
+    if isinstance(module, StaticEmbedding):
+        tokenizer = module.tokenizer
+    elif isinstance(module, WordEmbeddings) and isinstance(module.tokenizer, WhitespaceTokenizer):
+        return [i for i, text in enumerate(texts) if not module.tokenizer.tokenize(text)]
+    elif isinstance(module, WordEmbeddings):
+        tokenizer = getattr(module.tokenizer.tokenizer, "backend_tokenizer", None)
+    elif isinstance(module, Transformer):
+        tokenizer = getattr(module.tokenizer, "backend_tokenizer", None)
+    else:
+        return []
+    if tokenizer is None:
+        return []
+    unknown = {tokenizer.token_to_id(token) for token in ("[UNK]", "<unk>", "<UNK>")} - {None}
+    encodings = tokenizer.encode_batch(texts, add_special_tokens=False)
+    return [i for i, encoding in enumerate(encodings) if all(token in unknown for token in encoding.ids)]
+
+
+def warn_unencodable(encoder: SentenceTransformer, texts: Sequence[str], *, rows: Sequence | None = None,
+                     source: str = "") -> list[int]:
+    """Log one warning naming the first few texts that encode to nothing known; returns their positions.
+
+    ``rows`` are the names to report (e.g. the file's row numbers); by default the positions themselves.
+    """
+    bad = unencodable(encoder, texts)
+    if bad:
+        names = [rows[i] if rows is not None else i for i in bad[:5]]
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        where = f"{source}: " if source else ""
+        logger.warning("%s%d text(s) contain no token this model knows (empty, or only unknown characters), so "
+                       "they all encode alike and score by accident: rows %s%s.", where, len(bad),
+                       ", ".join(map(str, names)), more)
+    return bad

@@ -1,0 +1,99 @@
+"""Towers: static (from scratch and distilled) and subword lstm on any script; unencodable texts are found."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+from sentence_transformers.sentence_transformer import losses
+
+from textsiam.towers import build_encoder, learn_tokenizer, static_modules, unencodable, warn_unencodable
+
+CHINESE = ["如何学习Python？", "怎样学好Python编程", "北京今天的天气怎么样", "今天北京天气如何", "这部电影好看吗"]
+CYRILLIC = ["Как выучить Python?", "Как лучше изучать Python", "Какая погода в Москве", "Погода в Москве сегодня"]
+OTHERS = ["Café crème naïve résumé", "How do I learn Python?", "I love pizza 🍕🍕", "¿Dónde está la estación?"]
+TEXTS = CHINESE + CYRILLIC + OTHERS
+
+
+def train_one_step(encoder: SentenceTransformer) -> None:
+    """One optimiser step of the contrastive loss on a Chinese and a Cyrillic pair (the loss must move weights)."""
+    loss = losses.ContrastiveLoss(encoder)
+    features = [encoder.preprocess([CHINESE[0], CYRILLIC[0], CHINESE[0]]),
+                encoder.preprocess([CHINESE[1], CYRILLIC[2], CHINESE[2]])]
+    optimizer = torch.optim.SGD(encoder.parameters(), lr=0.5)
+    before = [p.detach().clone() for p in encoder.parameters()]
+    loss(features, torch.tensor([1, 0, 0])).backward()
+    optimizer.step()
+    assert any(not torch.equal(b, p) for b, p in zip(before, encoder.parameters(), strict=True))
+
+
+def test_learnt_tokenizer_splits_chinese_into_known_characters_and_keeps_accents_and_emoji():
+    tokenizer = learn_tokenizer(TEXTS * 3, vocab_size=300)
+    tokens = tokenizer.encode("如何学习Python？").tokens
+    assert tokens[:4] == ["如", "何", "学", "习"] and "[UNK]" not in tokens
+    assert "é" in "".join(tokenizer.encode("café").tokens)
+    assert tokenizer.encode("🍕").tokens == ["🍕"]
+    assert tokenizer.encode("ⴰⵣⵓⵍ").tokens == ["[UNK]"]  # a script never seen in training
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe", "unigram"])
+def test_every_tokenizer_kind_truncates(kind):
+    tokenizer = learn_tokenizer(TEXTS * 3, kind=kind, vocab_size=200, max_length=5)
+    assert len(tokenizer.encode(" ".join(CHINESE)).ids) == 5
+
+
+@pytest.mark.parametrize("tower", ["static", "lstm"])
+def test_tower_from_scratch_on_chinese_and_cyrillic_trains_saves_and_reloads_in_plain_sentence_transformers(
+        tmp_path, tower):
+    encoder = build_encoder(tower, model_name=None, train_texts=(TEXTS[::2], TEXTS[1::2]),
+                            vocab_size=300, embedding_dim=16)
+    train_one_step(encoder)
+    encoder.save(str(tmp_path / "model"), safe_serialization=True)
+    reloaded = SentenceTransformer(str(tmp_path / "model"), device="cpu", trust_remote_code=False)
+    expected = encoder.encode(TEXTS, convert_to_numpy=True)
+    np.testing.assert_allclose(reloaded.encode(TEXTS, convert_to_numpy=True), expected, atol=1e-6)
+    assert np.isfinite(expected).all() and (np.linalg.norm(expected, axis=1) > 0).all()
+    # different Chinese questions get different vectors: the tower reads characters, not one unknown "word"
+    assert np.abs(expected[0] - expected[2]).max() > 1e-4
+
+
+def test_lstm_gives_identical_unknown_or_empty_texts_a_real_vector_and_similarity_one():
+    encoder = build_encoder("lstm", train_texts=(CYRILLIC, CYRILLIC[::-1]), vocab_size=200, embedding_dim=8)
+    embeddings = encoder.encode(["如何学习？", "如何学习？", "", ""], convert_to_tensor=True)
+    assert torch.isfinite(embeddings).all()
+    assert encoder.similarity_pairwise(embeddings[[0, 2]], embeddings[[1, 3]]).min() > 0.999
+
+
+def test_all_unknown_text_gives_a_finite_vector_and_a_warning_naming_its_row(caplog):
+    encoder = build_encoder("static", train_texts=(CYRILLIC, CYRILLIC[::-1]), vocab_size=200, embedding_dim=8)
+    texts = ["Как выучить Python?", "如何学习", "", "Погода в Москве"]
+    embeddings = encoder.encode(texts, convert_to_numpy=True)
+    assert np.isfinite(embeddings).all()
+    assert np.linalg.norm(embeddings[1]) > 0  # unknown characters share the [UNK] vector, never NaN
+    with caplog.at_level(logging.WARNING, logger="textsiam"):
+        assert warn_unencodable(encoder, texts, rows=[10, 11, 12, 13], source="pairs.csv") == [1, 2]
+    assert "pairs.csv" in caplog.text and "rows 11, 12" in caplog.text
+
+
+def test_unencodable_for_the_subword_lstm_ignores_its_begin_token():
+    encoder = build_encoder("lstm", train_texts=(CYRILLIC, CYRILLIC), vocab_size=200, embedding_dim=8)
+    assert unencodable(encoder, ["Москва", "🙂🙂", "", "Москва 🙂"]) == [1, 2]
+
+
+def test_static_distilled_from_a_sentence_transformer_fine_tunes_and_reloads(tmp_path, tiny_bert_dir):
+    pytest.importorskip("model2vec")
+    [static] = static_modules([], model_name=str(tiny_bert_dir), embedding_dim=8)
+    encoder = SentenceTransformer(modules=[static], device="cpu")
+    texts = ["how do i learn python", "what is the best way to learn java"]
+    assert encoder.encode(texts, convert_to_numpy=True).shape == (2, static.embedding_dim)
+    loss = losses.OnlineContrastiveLoss(encoder)
+    loss([encoder.preprocess(texts[:1]), encoder.preprocess(texts[1:])], torch.tensor([0])).backward()
+    encoder.save(str(tmp_path / "distilled"))
+    reloaded = SentenceTransformer(str(tmp_path / "distilled"), device="cpu")
+    np.testing.assert_allclose(reloaded.encode(texts), encoder.encode(texts), atol=1e-6)
+    # the teacher's vocabulary has no Chinese: such text is all [UNK], flagged, and still finite
+    assert 0 in unencodable(encoder, ["如何学习", "learn python"])
+    assert np.isfinite(encoder.encode(["如何学习"])).all()
