@@ -367,6 +367,21 @@ def test_debug_shows_the_traceback(tmp_path: Path):
     assert "no such file" in str(result.exception)
 
 
+def test_debug_traceback_shows_the_underlying_error(tmp_path: Path):
+    """Library code raises TextsiamError 'from None' to keep the one-line message clean; --debug shows the cause."""
+    import subprocess
+    import sys
+
+    data = write_pairs(tmp_path / "pairs.csv")
+    args = ["evaluate", str(tmp_path / "no-model"), "--data", str(data), "--encoding", "klingon"]
+    debug = subprocess.run([sys.executable, "-m", "textsiam", "--debug", *args], capture_output=True, text=True)
+    assert debug.returncode != 0
+    assert "LookupError: unknown encoding: klingon" in debug.stderr  # the codec lookup that failed
+    assert "TextsiamError: --encoding 'klingon': unknown text encoding" in debug.stderr
+    plain = subprocess.run([sys.executable, "-m", "textsiam", *args], capture_output=True, text=True)
+    assert plain.returncode == 2 and "LookupError" not in plain.stderr and "Traceback" not in plain.stderr
+
+
 def test_messages_with_control_characters_stay_on_one_line(tmp_path: Path, model_dir: Path):
     data = tmp_path / "odd.csv"
     data.write_bytes(b'question1,question2\x01\x1b[31m,is_duplicate\na,b,1\n')
@@ -399,12 +414,12 @@ def test_json_metrics_are_valid_after_success(tmp_path: Path, model_dir: Path):
 def test_disk_errors_are_one_line(tmp_path: Path, model_dir: Path, monkeypatch):
     import errno
 
-    import textsiam.cli.predict as predict_cli
+    import textsiam.prediction
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o.csv"))
 
-    monkeypatch.setattr(predict_cli, "predict_file", disk_full)
+    monkeypatch.setattr(textsiam.prediction, "predict_file", disk_full)  # the command imports it when it runs
     invoke_failing(["predict", model_dir, tmp_path / "in.csv", "-o", tmp_path / "o.csv"], tmp_path,
                    f"{tmp_path / 'o.csv'}: No space left on device")
 

@@ -1,4 +1,4 @@
-"""evaluate(): score labelled pairs with a saved model at its frozen threshold; write JSON and curves."""
+"""evaluate(): score labelled pairs with a saved model at its frozen threshold; write metrics JSON and the report."""
 
 from __future__ import annotations
 
@@ -10,54 +10,72 @@ import numpy as np
 import pandas as pd
 
 from .data import read_pairs
-from .errors import TextsiamError
+from .errors import TextsiamError, check_positive
 from .files import atomic_path, check_output
-from .metrics import binary_metrics, plot_curves
+from .metrics import binary_metrics
 from .model import SiameseModel, load
+from .report import write_report
 
 logger = logging.getLogger("textsiam")
+PROGRESS_MIN_PAIRS = 5000  # a progress bar for encoding only when it takes more than a few seconds
 
 
 def evaluate_pairs(model: SiameseModel, pairs: pd.DataFrame, *, threshold: float | None = None,
                    batch_size: int = 64) -> tuple[dict[str, float], np.ndarray]:
-    """Metrics of ``model`` on labelled pairs at ``threshold`` (default: the model's saved one), and the scores."""
+    """Metrics of ``model`` on labelled pairs at ``threshold`` (default: the model's saved one), and the scores.
+
+    A model with a calibration also gets the Brier score and ECE of its probabilities.
+    """
     threshold = model.threshold if threshold is None else threshold
     if threshold is None:
         raise TextsiamError("this model has no saved threshold (it was not trained by textsiam); "
                             "pass --threshold.")
     scores = model.score(pairs["text1"].tolist(), pairs["text2"].tolist(), batch_size=batch_size,
-                         show_progress_bar=len(pairs) > 5000)
-    return binary_metrics(scores, pairs["label"].to_numpy(), threshold), scores
+                         show_progress_bar=len(pairs) > PROGRESS_MIN_PAIRS)
+    labels = pairs["label"].to_numpy()
+    metrics = binary_metrics(scores, labels, threshold)
+    probabilities = model.probabilities(scores)
+    if probabilities is not None:
+        from .calibration import calibration_metrics
+
+        metrics.update(calibration_metrics(probabilities, labels))
+    return metrics, scores
 
 
-def write_report(metrics: dict, scores: np.ndarray, labels: np.ndarray, directory: str | Path) -> Path:
-    """``metrics.json`` and ``curves.png`` (ROC and precision-recall) in ``directory``."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    if len(np.unique(labels)) == 2:
-        plot_curves(scores, labels, directory / "curves.png",
-                    title=f"ROC-AUC {metrics['roc_auc']:.3f}, F1 {metrics['f1']:.3f} (n={metrics['n']})")
-    return directory
+def report_folder(output: str | Path) -> Path:
+    """Where ``evaluate --output metrics.json`` puts its HTML report: the folder ``metrics-report`` beside it."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}-report")
 
 
 def evaluate(model: str | Path | SiameseModel, data: str | Path, *, output: str | Path | None = None,
-             threshold: float | None = None, text1: str | None = None, text2: str | None = None,
-             label: str | None = None, overwrite: bool = False, encoding: str = "utf-8") -> dict[str, float]:
+             report: str | Path | None = None, threshold: float | None = None, text1: str | None = None,
+             text2: str | None = None, label: str | None = None, overwrite: bool = False, encoding: str = "utf-8",
+             batch_size: int = 64) -> dict[str, float]:
     """Evaluate a model on every row of a labelled pair file, at its frozen threshold.
 
-    With ``output`` (a .json path), writes the metrics there and the curves beside it (``*.png``).
+    With ``output`` (a .json path), writes the metrics there and the HTML report into the folder
+    ``report_folder(output)``; ``report`` names the report folder explicitly (with or without ``output``).
     """
-    if output is not None:
-        check_output(output, overwrite=overwrite)
+    check_positive("--batch-size", batch_size)
+    report = report_folder(output) if report is None and output is not None else report
+    for path in (output, report):
+        if path is not None:
+            check_output(path, overwrite=overwrite)
+    pairs = read_pairs(data, text1=text1, text2=text2, label=label, encoding=encoding)  # data errors come first
+    title = f"{'model' if isinstance(model, SiameseModel) else Path(str(model)).name} on {Path(str(data)).name}"
     model = model if isinstance(model, SiameseModel) else load(model)
-    pairs = read_pairs(data, text1=text1, text2=text2, label=label, encoding=encoding)
-    metrics, scores = evaluate_pairs(model, pairs, threshold=threshold)
+    metrics, scores = evaluate_pairs(model, pairs, threshold=threshold, batch_size=batch_size)
     if output is not None:
-        output = Path(output)
         with atomic_path(output) as tmp:
             tmp.write_text(json.dumps(metrics, indent=2))
-        if len(np.unique(pairs["label"])) == 2:
-            plot_curves(scores, pairs["label"].to_numpy(), output.with_suffix(".png"),
-                        title=f"{Path(str(data)).name}: ROC-AUC {metrics['roc_auc']:.3f}, F1 {metrics['f1']:.3f}")
+    if report is not None:
+        scored = pairs.assign(score=scores)
+        probabilities = model.probabilities(scores)
+        if probabilities is not None:
+            scored["probability"] = probabilities
+        with atomic_path(report, directory=True) as tmp:
+            write_report(tmp, scored, metrics, threshold=metrics["threshold"], model=model,
+                         title=title)
     return metrics
+

