@@ -1,13 +1,14 @@
 """Threads and device: the one place that decides how many CPU threads torch, BLAS and tokenizers use.
 
-``DEFAULT_THREADS = 1``. Measured on the project's 2-core machine (scripts/bench_threads.py, figures in
-scripts/results/threads.md): torch's default (one OpenMP thread per core) made encoding several times
-slower as soon as anything else ran on the machine, because OpenMP threads spin-wait at every barrier
-for a thread that is descheduled: lstm 126 texts/s with 2 threads vs 7,967 with 1, MiniLM 52 vs 138,
-bert training 8.4 vs 30 pairs/s. On an idle machine two threads gain little for the small matrices of
-these towers (the lstm is even faster on one), so one thread is the value that measures best on a busy
-machine and costs least on an idle one. Pass ``threads`` (``--threads``) to use more on a machine of
-your own.
+``DEFAULT_THREADS = 1``, the value that measures best on a busy machine and costs least on an idle one.
+torch's default is one OpenMP thread per core, and OpenMP threads spin-wait at every barrier for a thread
+that may be descheduled, so as soon as anything else runs on the machine every op stalls. On the project's
+2-core machine with other jobs running (issue 10): lstm encoding 126 texts/s with torch's default vs
+7,967 with one thread, MiniLM 52 vs 138, bert training 8.4 vs 30 pairs/s. The towers' matrices are small
+(batch x 64 tokens x 128-384 dims), so a second thread has little to split even on an idle machine.
+``configure`` also sets ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP threads sleep), which keeps ``--threads 2``
+from collapsing under load. scripts/bench_threads.py measures 1 vs 2 threads per tower, idle and busy
+(scripts/results/threads.md); pass ``threads`` (``--threads``) to use more on a machine of your own.
 
 This module imports no torch at import time, so ``configure`` can set the thread environment
 (``OMP_NUM_THREADS`` and friends, read once when torch and BLAS load) before the heavy imports.
@@ -31,15 +32,17 @@ def configure(threads: int | None = None, device: str | None = None) -> dict[str
 
     Sets the thread environment for BLAS and OpenMP (effective for libraries not loaded yet and for
     child processes), torch's intra-op threads, and its inter-op threads when torch still allows it
-    (only before its first parallel work). Tokenizers' own thread pool is turned off: it would compete
-    with torch's threads. Returns the settings in force.
+    (only before its first parallel work). Tokenizers get the same count (their pool is off for one
+    thread). Returns the settings in force.
     """
     threads = DEFAULT_THREADS if threads is None else int(check_positive("--threads", threads))
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
     # Idle OpenMP threads sleep instead of spinning: a spinning thread steals the core the others wait for.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    # Tokenizers (Rust) get the same number of threads; with one, their pool is off and never forks badly.
+    os.environ["TOKENIZERS_PARALLELISM"] = "true" if threads > 1 else "false"
+    os.environ["RAYON_NUM_THREADS"] = os.environ["RAYON_RS_NUM_CPUS"] = str(threads)
     _state["threads"] = threads
     _state["device"] = _check_device(device)
     if "torch" in sys.modules:
