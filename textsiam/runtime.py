@@ -10,14 +10,14 @@ that may be descheduled, so as soon as anything else runs on the machine every o
 from collapsing under load. scripts/bench_threads.py measures 1 vs 2 threads per tower, idle and busy
 (scripts/results/threads.md); pass ``threads`` (``--threads``) to use more on a machine of your own.
 
-This module imports no torch at import time, so ``configure`` can set the thread environment
-(``OMP_NUM_THREADS`` and friends, read once when torch and BLAS load) before the heavy imports.
+This module imports no torch at import time: ``configure`` sets the thread environment (``OMP_NUM_THREADS``
+and friends, read once when torch and BLAS load) and only then imports torch, so called first it sets
+every thread pool, inter-op included.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
 from .errors import TextsiamError, check_positive
 
@@ -45,8 +45,7 @@ def configure(threads: int | None = None, device: str | None = None) -> dict[str
     os.environ["RAYON_NUM_THREADS"] = os.environ["RAYON_RS_NUM_CPUS"] = str(threads)
     _state["threads"] = threads
     _state["device"] = _check_device(device)
-    if "torch" in sys.modules:
-        _apply_to_torch(threads)
+    _apply_to_torch(threads)  # imports torch, after the environment above is in place
     return dict(_state)
 
 

@@ -1,0 +1,92 @@
+"""textsiam.runtime: thread and device settings, applied before torch loads and by SiameseModel.encode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from textsiam import runtime
+from textsiam.errors import TextsiamError
+from textsiam.model import SiameseModel
+
+from .test_matching import bag_of_words
+
+
+@pytest.fixture(autouse=True)
+def restore_runtime(monkeypatch):
+    """Each test starts unconfigured and leaves the environment and torch's thread count as it found them."""
+    for name in (*runtime.THREAD_VARIABLES, "OMP_WAIT_POLICY", "TOKENIZERS_PARALLELISM", "RAYON_NUM_THREADS",
+                 "RAYON_RS_NUM_CPUS"):
+        monkeypatch.setenv(name, os.environ.get(name, "")) if name in os.environ else monkeypatch.delenv(name,
+                                                                                                           raising=False)
+    monkeypatch.setattr(runtime, "_state", {"threads": None, "device": None})
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_default_is_one_thread_everywhere():
+    settings = runtime.configure()
+    assert runtime.DEFAULT_THREADS == 1 and settings == {"threads": 1, "device": None}
+    assert torch.get_num_threads() == 1
+    assert {os.environ[name] for name in runtime.THREAD_VARIABLES} == {"1"}
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "false" and os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_configure_threads_reaches_torch_and_tokenizers():
+    runtime.configure(threads=2)
+    assert torch.get_num_threads() == 2 and os.environ["OMP_NUM_THREADS"] == "2"
+    assert os.environ["TOKENIZERS_PARALLELISM"] == "true" and os.environ["RAYON_NUM_THREADS"] == "2"
+    assert runtime.threads() == 2 and runtime.device() == "cpu"
+
+
+def test_configure_before_torch_loads_sets_intra_and_interop_threads():
+    code = ("from textsiam import runtime; runtime.configure(1); import torch; "
+            "print(torch.get_num_threads(), torch.get_num_interop_threads())")
+    env = {k: v for k, v in os.environ.items() if k not in runtime.THREAD_VARIABLES}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == ["1", "1"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"threads": 0}, "--threads must be greater than 0"),
+    ({"device": "tpu"}, "unknown --device 'tpu'"),
+])
+def test_bad_settings_are_one_line_errors(kwargs, message):
+    with pytest.raises(TextsiamError, match=message):
+        runtime.configure(**kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_missing_gpu_is_a_clear_error():
+    with pytest.raises(TextsiamError, match="--device cuda: no such device on this machine"):
+        runtime.configure(device="cuda")
+
+
+def test_encode_applies_the_default_unless_the_user_chose(monkeypatch):
+    model = SiameseModel(SentenceTransformer(modules=bag_of_words(), device="cpu"))
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user's choice: kept
+    torch.set_num_threads(2)
+    model.encode(["red apple"])
+    assert torch.get_num_threads() == 2 and runtime.threads() == 2
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(runtime, "_state", {"threads": None, "device": None})
+    torch.set_num_threads(os.cpu_count() or 1)  # torch's own default: replaced by DEFAULT_THREADS
+    model.encode(["red apple"])
+    assert torch.get_num_threads() == runtime.DEFAULT_THREADS
+
+
+def test_thread_count_does_not_change_embeddings_of_cyrillic_and_chinese_texts():
+    model = SiameseModel(SentenceTransformer(modules=bag_of_words(), device="cpu"))
+    texts = ["красное яблоко", "苹果 绿茶", "зелёный чай"]
+    runtime.configure(threads=1)
+    one = model.encode(texts)
+    runtime.configure(threads=2)
+    assert np.array_equal(model.encode(texts), one)
+    assert one.shape == (3, model.dimension) and np.count_nonzero(one, axis=1).tolist() == [2, 2, 2]
