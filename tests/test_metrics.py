@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import f1_score
 
 from textsiam.errors import TextsiamError
-from textsiam.metrics import binary_metrics, choose_threshold, ranking_metrics
+from textsiam.metrics import binary_metrics, choose_threshold, confusion_counts, ranking_metrics
 
 scores_and_labels = st.lists(
     st.tuples(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.7, 0.9, 1.0]), st.integers(0, 1)), min_size=4, max_size=14
@@ -66,6 +66,21 @@ def test_binary_metrics_values():
     assert m["roc_auc"] == pytest.approx(0.75)
     assert set(m) == {"roc_auc", "f1", "precision", "recall", "accuracy", "average_precision", "threshold", "n"}
     assert m["n"] == 4
+
+
+def test_confusion_counts_at_the_threshold():
+    scores = np.array([0.9, 0.8, 0.5, 0.3, 0.2, 0.5])
+    labels = np.array([1, 0, 1, 1, 0, 0])
+    # score >= 0.5 is called a duplicate: ties at the threshold count as duplicates, like binary_metrics.
+    assert confusion_counts(scores, labels, 0.5) == {"true_positives": 2, "false_positives": 2,
+                                                     "false_negatives": 1, "true_negatives": 1}
+    m = binary_metrics(scores, labels, 0.5)
+    assert m["precision"] == pytest.approx(2 / 4) and m["recall"] == pytest.approx(2 / 3)
+
+
+def test_binary_metrics_with_one_class_has_no_auc():
+    m = binary_metrics(np.array([0.9, 0.1]), np.array([1, 1]), 0.5)
+    assert np.isnan(m["roc_auc"]) and np.isnan(m["average_precision"]) and m["recall"] == 0.5
 
 
 def test_ranking_metrics_standard_protocol():

@@ -70,9 +70,9 @@ def write_report(directory: str | Path, pairs: pd.DataFrame, metrics: dict, *, t
         if figure is not None:
             figures["map"] = (save(figure, directory / "map.png"),
                               "Every dot is a distinct text, placed by its embedding; a line joins the two texts "
-                              "of each duplicate pair (label 1). Texts linked by duplicate pairs form a cluster; "
-                              "the largest clusters have their own colour. Good embeddings draw short lines and "
-                              "tight single-coloured groups.")
+                              "of each duplicate pair (label 1), so a pair the model embeds alike is one spot and "
+                              "a long line is a pair it pulls apart. Texts linked by duplicate pairs form a "
+                              "cluster; the largest clusters have their own colour.")
     page = directory / REPORT_PAGE
     page.write_text(render_page(title, pairs, metrics, threshold, confusion, figures), encoding="utf-8")
     return page

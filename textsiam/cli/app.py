@@ -92,11 +92,13 @@ def quiet_libraries() -> None:
     for name in NOISY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module=rf"({'|'.join(NOISY_LIBRARIES)})(\.|$)")
-    _silence_widget_bar()
+    _silence_library_chatter()
 
 
-def _silence_widget_bar() -> None:
-    """sentence-transformers' model card shows a 'Computing widget examples' bar with plain tqdm on every save."""
+def _silence_library_chatter() -> None:
+    """Output the libraries print without asking ``logging``, switched off where it is defined (once imported):
+    sentence-transformers' 'Computing widget examples' bar on every save, and the Hugging Face trainer's log
+    dicts ({'loss': …, 'epoch': …}) printed beside its progress bar."""
     model_card = sys.modules.get("sentence_transformers.base.model_card")
     if model_card is not None and not getattr(model_card.tqdm, "textsiam_silenced", False):
         bar = model_card.tqdm
@@ -106,6 +108,14 @@ def _silence_widget_bar() -> None:
 
         silent.textsiam_silenced = True  # type: ignore[attr-defined]
         model_card.tqdm = silent
+    callbacks = sys.modules.get("transformers.trainer_callback")
+    if callbacks is not None:
+        for printer in (callbacks.ProgressCallback, callbacks.PrinterCallback):
+            printer.on_log = _no_log
+
+
+def _no_log(self: Any, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
+    """A trainer callback's on_log that prints nothing (the progress bar itself stays)."""
 
 
 def configure_runtime(threads: int | None, device: str | None) -> None:
@@ -128,7 +138,7 @@ def run_command(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     ``raise … from None`` to keep the one-line message clean) is shown in the traceback too.
     """
     if not state["verbose"]:
-        _silence_widget_bar()  # the command body has imported sentence-transformers by now, if it needs it
+        _silence_library_chatter()  # the command body has imported the libraries by now, if it needs them
     try:
         return fn(*args, **kwargs)
     except TextsiamError as exc:
@@ -160,7 +170,7 @@ def echo_summary(*, written: dict[str, Path | str | None], rows: dict[str, int] 
     seconds = time.perf_counter() - state["started"]
     parts = []
     if rows:
-        parts.append("rows " + ", ".join(f"{name} {count:,}" for name, count in rows.items()))
+        parts.append("rows " + ", ".join(f"{name} {count}" for name, count in rows.items()))
     speed = per_second if per_second is not None else next(iter(rows.values()), None) if rows else None
     timing = f"{seconds:.1f} s"
     if speed and seconds > 0:
