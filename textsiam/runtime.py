@@ -4,8 +4,8 @@
 torch's default is one OpenMP thread per core, and OpenMP threads spin-wait at every barrier for a thread
 that may be descheduled, so as soon as anything else runs on the machine every op stalls. On the project's
 2-core machine with other jobs running (issue 10): lstm encoding 126 texts/s with torch's default vs
-7,967 with one thread, MiniLM 52 vs 138, bert training 8.4 vs 30 pairs/s. The towers' matrices are small
-(batch x 64 tokens x 128-384 dims), so a second thread has little to split even on an idle machine.
+7,967 with one thread, MiniLM 52 vs 138, bert training 8.4 vs 30 pairs/s; the towers' matrices are small
+(batch x 64 tokens x 128-384 dims), so a second thread gains little on an idle machine by comparison.
 ``configure`` also sets ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP threads sleep), which keeps ``--threads 2``
 from collapsing under load. scripts/bench_threads.py measures 1 vs 2 threads per tower, idle and busy
 (scripts/results/threads.md); pass ``threads`` (``--threads``) to use more on a machine of your own.
