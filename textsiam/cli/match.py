@@ -7,32 +7,39 @@ from pathlib import Path
 
 import typer
 
-from .app import app, run_command
+from .app import DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
 
 
 @app.command("match")
 def match_command(
     model: str = typer.Argument(..., help="A textsiam model directory, or any SentenceTransformer directory."),
     output: Path = typer.Option(..., "--output", "-o", help="CSV (or .tsv) to write."),
-    data: Path = typer.Option(None, help="Ranking: a (question, candidate[, label][, question_id]) file, e.g. "
-                                         "WikiQA's TSV; every row is scored and ranked within its question."),
-    metrics: Path = typer.Option(None, help="Ranking with labels: write MAP, MRR and P@1 here (JSON)."),
-    questions: Path = typer.Option(None, help="Retrieval: a file of questions (column question/title/text)."),
-    answers: Path = typer.Option(None, help="Retrieval: the answer pool (column answer/sentence/body/text)."),
+    data: Path = typer.Option(None, show_default="none: retrieval",
+                              help="Ranking: a (question, candidate[, label][, question_id]) file, e.g. "
+                                   "WikiQA's TSV; every row is scored and ranked within its question."),
+    metrics: Path = typer.Option(None, show_default="not written",
+                                 help="Ranking with labels: write MAP, MRR and P@1 here (JSON)."),
+    questions: Path = typer.Option(None, show_default="none: ranking",
+                                   help="Retrieval: a file of questions (column question/title/text)."),
+    answers: Path = typer.Option(None, show_default="none: ranking",
+                                 help="Retrieval: the answer pool (column answer/sentence/body/text)."),
     top_k: int = typer.Option(None, show_default="10", help="Retrieval: answers kept per question."),
-    question: str = typer.Option(None, help="Column of the question, if not detected."),
-    answer: str = typer.Option(None, help="Column of the candidate answer, if not detected."),
-    label: str = typer.Option(None, help="--data: column of the 0/1 label, if not detected."),
-    group: str = typer.Option(None, help="--data: column naming the question (default: question_id/QuestionID, "
-                                         "else the question text)."),
+    question: str = typer.Option(None, show_default="detected", help="Column of the question."),
+    answer: str = typer.Option(None, show_default="detected", help="Column of the candidate answer."),
+    label: str = typer.Option(None, show_default="detected", help="--data: column of the 0/1 label."),
+    group: str = typer.Option(None, show_default="question_id/QuestionID, else the question text",
+                              help="--data: column naming the question."),
     batch_size: int = typer.Option(64, help="Texts per encoding batch."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the input files."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
+    threads: int = THREADS_OPTION,
+    device: str = DEVICE_OPTION,
 ) -> None:
     """Rank candidates per question (--data), or retrieve the top-k answers of each question (--questions, --answers).
 
     Questions go through side text1 and answers through side text2 (their own towers in a pseudo model).
     """
+    configure_runtime(threads, device)
     from ..matching import match  # here, not at the top: --help must not wait for torch
 
     summary = run_command(match, model, output, data=data, questions=questions, answers=answers,
