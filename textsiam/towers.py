@@ -96,13 +96,16 @@ def word_tokenizer(vocab: Iterable[str] = ()) -> WhitespaceTokenizer:
 
 
 def learn_tokenizer(texts: Iterable[str], *, kind: str = "wordpiece", vocab_size: int = 30_000,
-                    min_frequency: int = 2, cjk_chars: bool = True, max_length: int | None = None) -> Tokenizer:
+                    min_frequency: int = 2, cjk_chars: bool = True, max_token_chars: int | None = None,
+                    max_length: int | None = None) -> Tokenizer:
     """A subword tokenizer learnt on ``texts``, for any language.
 
     Texts are NFKC-normalised and lower-cased (accents kept), then split on whitespace and punctuation; with
     ``cjk_chars`` every Chinese/Japanese/Korean ideograph is its own piece (those scripts use no spaces).
     Each piece is then cut into learnt subwords, so a word unseen in training still gets known pieces; a
-    character never seen becomes ``[UNK]``. ``max_length`` truncates every text to that many tokens.
+    character never seen becomes ``[UNK]``. Without ``cjk_chars``, runs of ideographs are cut into learnt
+    multi-character pieces instead (bpe/unigram: at most ``max_token_chars`` characters a piece, e.g. 3 gives
+    Chinese words). ``max_length`` truncates every text to that many tokens.
     """
     from tokenizers import models, normalizers, pre_tokenizers, trainers
 
@@ -114,11 +117,12 @@ def learn_tokenizer(texts: Iterable[str], *, kind: str = "wordpiece", vocab_size
     elif kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token=UNK))
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                      special_tokens=SPECIAL_TOKENS, show_progress=False)
+                                      special_tokens=SPECIAL_TOKENS, max_token_length=max_token_chars,
+                                      show_progress=False)
     else:
         tokenizer = Tokenizer(models.Unigram())
         trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, unk_token=UNK,
-                                          show_progress=False)
+                                          max_piece_length=max_token_chars or 16, show_progress=False)
     tokenizer.normalizer = normalizers.Sequence([
         normalizers.NFKC(),
         normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=cjk_chars, strip_accents=False,
@@ -132,8 +136,8 @@ def learn_tokenizer(texts: Iterable[str], *, kind: str = "wordpiece", vocab_size
 
 
 def static_modules(train_texts: Sequence[str], *, model_name: str | None = None, tokenizer: str = "wordpiece",
-                   vocab_size: int = 30_000, embedding_dim: int = 256, max_length: int = 256,
-                   seed: int = 42) -> list:
+                   vocab_size: int = 30_000, cjk_chars: bool = True, max_token_chars: int | None = None,
+                   embedding_dim: int = 256, max_length: int = 256, seed: int = 42) -> list:
     """One StaticEmbedding: distilled from ``model_name`` (model2vec), or learnt from scratch when it is None.
 
     Distillation keeps the teacher's tokenizer and vocabulary, so a script the teacher does not know (Chinese
@@ -150,7 +154,8 @@ def static_modules(train_texts: Sequence[str], *, model_name: str | None = None,
                                 "or leave out --model to learn the tower from scratch.") from None
         static.tokenizer.enable_truncation(max_length)
         return [static]
-    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, max_length=max_length)
+    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, cjk_chars=cjk_chars,
+                                 max_token_chars=max_token_chars, max_length=max_length)
     weights = np.random.default_rng(seed).normal(0, 0.1, (vocabulary.get_vocab_size(), embedding_dim))
     weights[0] = 0.0  # padding
     return [StaticEmbedding(vocabulary, embedding_weights=weights.astype(np.float32))]
@@ -223,9 +228,9 @@ def token_vectors(tokenizer: Tokenizer, *, model_name: str | None = None, embedd
 
 
 def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, embeddings: str | None = None,
-                 tokenizer: str = "wordpiece", vocab_size: int = 30_000, embedding_dim: int = 128,
-                 hidden_dim: int = 150, pooling: str = "mean", max_length: int = 64,
-                 update_embeddings: bool = True, seed: int = 42) -> list:
+                 tokenizer: str = "wordpiece", vocab_size: int = 30_000, cjk_chars: bool = True,
+                 max_token_chars: int | None = None, embedding_dim: int = 128, hidden_dim: int = 150,
+                 pooling: str = "mean", max_length: int = 64, update_embeddings: bool = True, seed: int = 42) -> list:
     """Subword WordEmbeddings + BiLSTM + pooling; token vectors start from a teacher, GloVe or at random.
 
     The tokenizer is learnt on the training texts (any script; no word is out of vocabulary) and puts
@@ -235,7 +240,8 @@ def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, e
     from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
-    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size)
+    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, cjk_chars=cjk_chars,
+                                 max_token_chars=max_token_chars)
     vocabulary.post_processor = processors.TemplateProcessing(single=f"{BOS} $A",
                                                               special_tokens=[(BOS, vocabulary.token_to_id(BOS))])
     weights = token_vectors(vocabulary, model_name=model_name, embeddings=embeddings, embedding_dim=embedding_dim,
