@@ -182,6 +182,7 @@ def test_cli_retrieve(bow_dir: Path, tmp_path: Path):
                                  str(tmp_path / "a.csv"), "--top-k", "1", "--output", str(tmp_path / "top.csv")])
     assert result.exit_code == 0, result.output
     assert "questions read 2" in result.output and "rows written 2" in result.output
+    assert "rows/s" in result.output
     assert pd.read_csv(tmp_path / "top.csv")["answer"].tolist() == ["red car", "hot tea"]
 
 

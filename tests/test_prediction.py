@@ -105,6 +105,7 @@ def test_cli_predict_batch_size_and_labelled_input(model_dir: Path, tmp_path: Pa
     result = runner.invoke(app, ["predict", str(model_dir), str(source), "-o", str(out), "--batch-size", "1"])
     assert result.exit_code == 0, result.output
     assert "textsiam_score" in pd.read_csv(out).columns
+    assert "rows/s" in result.output
     bad = runner.invoke(app, ["predict", str(model_dir), str(source), "-o", str(tmp_path / "b.csv"),
                               "--batch-size", "0"])
     assert bad.exit_code == 2 and "--batch-size must be greater than 0" in bad.output

@@ -54,3 +54,4 @@ def match_command(
         typer.echo(f"questions read {summary['questions']} (rejected {summary['rejected']}), answers read "
                    f"{summary['answers']} (rejected {summary['answers_rejected']}), rows written "
                    f"{summary['written']} -> {output}")
+    typer.echo(f"scoring {summary['seconds']:.1f} s, {summary['rows_per_second']:,.0f} rows/s")

@@ -34,3 +34,4 @@ def predict_command(
                          encoding=encoding)
     typer.echo(f"rows read {counts['read']}, written {counts['written']}, rejected {counts['rejected']} "
                f"(empty score, see the reason column) -> {output}")
+    typer.echo(f"scoring {counts['seconds']:.1f} s, {counts['rows_per_second']:,.0f} rows/s")
