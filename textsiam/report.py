@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import logging
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from .model import SiameseModel
 
+logger = logging.getLogger("textsiam")
 REPORT_PAGE = "index.html"
 MISTAKES_SHOWN = 10  # most confident false positives and false negatives listed
 TEXT_CHARS_SHOWN = 300
@@ -127,7 +129,7 @@ def histogram_figure(scores: np.ndarray, labels: np.ndarray, threshold: float) -
     for value, name, colour in ((0, "non-duplicates (label 0)", OTHER_COLOUR),
                                 (1, "duplicates (label 1)", DUPLICATE_COLOUR)):
         axes.hist(scores[labels == value], bins=bins, alpha=0.55, color=colour,
-                  label=f"{name}: {int((labels == value).sum())}")
+                  label=f"{name}: {int((labels == value).sum()):,}")
     axes.axvline(threshold, c=THRESHOLD_COLOUR, lw=2, ls="--", label=f"threshold {threshold:.3f}")
     axes.set(xlabel="similarity score", ylabel="pairs", title="Scores of duplicates and non-duplicates")
     axes.legend(loc="upper left")
@@ -186,6 +188,7 @@ def map_figure(model: SiameseModel, pairs: pd.DataFrame, *, seed: int = 0) -> Fi
     if len(texts) < 4:
         return None
     shown = whole_clusters(clusters, MAP_MAX_TEXTS, seed=seed)
+    logger.info("report: encoding and laying out %d texts for the map", len(shown))
     embeddings = np.asarray(model.encode([texts[i] for i in shown]), dtype=np.float64)
     points, method = project(embeddings, seed=seed)
     position = np.full(len(texts), -1)
