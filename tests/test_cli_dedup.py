@@ -1,4 +1,4 @@
-"""The dedup command: counts on success, one-line errors with exit code 2, nothing half-written."""
+"""The dedup command: counts and speed on success, one-line errors with exit code 2, nothing half-written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import textsiam.cli.dedup  # noqa: F401  (registers the command on the app)
 from textsiam.cli.app import app
 
-from .test_search import TEXTS, tiny_model_dir, write_csv
+from .test_dedup import TEXTS, tiny_model_dir, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +27,27 @@ def test_dedup_command_writes_outputs_and_prints_counts(tmp_path, model_dir):
     result = invoke(data, "--column", "question", "--model", model_dir, "--output", out,
                     "--cache-dir", tmp_path / "cache")
     assert result.exit_code == 0, result.output
-    assert "rows read 8, written 8, rejected 0" in result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-2].startswith("rows read 8, written 8, rejected 2 ")
+    assert lines[-1].endswith(" rows/s")
+    assert "FutureWarning" not in result.output
     assert pd.read_csv(out / "clusters.csv").row.tolist() == list(range(8))
     again = invoke(data, "--column", "question", "--model", model_dir, "--output", out,
                    "--cache-dir", tmp_path / "cache")
     assert again.exit_code == 2 and "--overwrite" in again.output
-    forced = invoke(data, "--column", "question", "--model", model_dir, "--output", out, "--overwrite",
-                    "--no-cache", "--clustering", "components", "--method", "ann")
+    forced = invoke(data, "--model", model_dir, "--output", out, "--overwrite", "--no-cache",
+                    "--clustering", "components", "--method", "ann")
     assert forced.exit_code == 0, forced.output
+
+
+def test_id_columns_repeat_or_comma_separate(tmp_path, model_dir):
+    data = tmp_path / "q.csv"
+    pd.DataFrame({"a": ["1", "2"], "b": ["x", "y"], "text": ["w1 w2", "w2 w1"]}).to_csv(data, index=False)
+    for name, options in (("comma", ["--id-column", "a,b"]), ("repeat", ["--id-column", "a", "--id-column", "b"])):
+        result = invoke(data, "--model", model_dir, "--output", tmp_path / name, "--no-cache", *options)
+        assert result.exit_code == 0, result.output
+        columns = pd.read_csv(tmp_path / name / "pairs.csv").columns.tolist()
+        assert columns[:6] == ["row_a", "row_b", "a_a", "a_b", "b_a", "b_b"]
 
 
 @pytest.mark.parametrize("content, message", [

@@ -12,7 +12,7 @@ from .errors import TextsiamError
 __version__ = "0.1.0"
 _API = {
     "train": "training", "TrainConfig": "training", "evaluate": "evaluation", "load": "model",
-    "SiameseModel": "model", "predict_file": "prediction", "dedup": "search", "match_file": "matching",
+    "SiameseModel": "model", "predict_file": "prediction", "dedup": "dedup", "match_file": "matching",
     "retrieve": "matching",
 }
 __all__ = ["TextsiamError", *_API]

@@ -1,7 +1,7 @@
 """An on-disk embedding cache, one folder per model, so a text is never encoded twice.
 
 Layout: ``CACHE_DIR/<model fingerprint>/shard-*.npz``. Each shard holds ``keys`` (a 64-bit hash of the
-normalised text) and ``embeddings`` (float32). Shards are written atomically as soon as they are encoded, so
+exact text encoded) and ``embeddings`` (float32). Shards are written atomically as soon as they are encoded, so
 an interrupted run keeps every finished shard and the next run resumes from there.
 """
 
@@ -24,6 +24,9 @@ from .errors import TextsiamError
 
 SHARD_SIZE = 8192  # texts per cache shard: the most an interrupted run can lose
 ENCODE_CALL = 1024  # texts per encode() call: one progress-bar step
+# Texts per batch: a static tower (a table lookup per token) runs 3x faster with large batches (10k vs 34k
+# texts/s at 64 vs 1024 on 2 cores); attention towers keep 64, as their memory grows with batch x length².
+BATCH_SIZE, STATIC_BATCH_SIZE = 64, 1024
 
 
 def default_cache_dir() -> Path:
@@ -73,7 +76,7 @@ class EmbeddingCache:
         wanted = pd.Index(keys)
         for shard in self.shards():
             try:
-                with np.load(shard) as data:
+                with open(shard, "rb") as fh, np.load(fh) as data:
                     shard_keys = data["keys"]
                     position = wanted.get_indexer(shard_keys)  # -1 where the cached text is not wanted
                     hit = position >= 0
@@ -96,13 +99,23 @@ class EmbeddingCache:
             Path(tmp).unlink(missing_ok=True)
 
 
-def embed_texts(model, texts: Sequence[str], *, cache: EmbeddingCache | None = None, batch_size: int = 64,
-                shard_size: int = SHARD_SIZE, progress: bool | None = None) -> tuple[np.ndarray, int]:
+def default_batch_size(encoder: torch.nn.Module) -> int:
+    """``STATIC_BATCH_SIZE`` for a static-embedding tower, else ``BATCH_SIZE``."""
+    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
+
+    return STATIC_BATCH_SIZE if isinstance(encoder[0], StaticEmbedding) else BATCH_SIZE
+
+
+def embed_texts(model, texts: Sequence[str], *, cache: EmbeddingCache | None = None,
+                batch_size: int | None = None, shard_size: int = SHARD_SIZE,
+                progress: bool | None = None) -> tuple[np.ndarray, int]:
     """Embeddings of ``texts`` (float32, one row each), encoding only those not in ``cache``.
 
-    Returns the embeddings and the number of texts encoded in this call. New embeddings are written to the
-    cache one shard of ``shard_size`` texts at a time, so an interrupted run resumes where it stopped.
+    ``texts`` are encoded exactly as given, and cached under a hash of exactly that text. Returns the
+    embeddings and the number of texts encoded in this call. New embeddings are written to the cache one
+    shard of ``shard_size`` texts at a time, so an interrupted run resumes where it stopped.
     """
+    batch_size = batch_size or default_batch_size(model.encoder)
     dim = _dimension(model)
     embeddings = np.zeros((len(texts), dim), dtype=np.float32)
     keys = text_keys(texts) if cache is not None else None
@@ -123,7 +136,7 @@ def embed_texts(model, texts: Sequence[str], *, cache: EmbeddingCache | None = N
 
 
 def _dimension(model) -> int:
-    dim = model.encoder.get_sentence_embedding_dimension()
+    dim = model.encoder.get_embedding_dimension()
     return int(dim) if dim else int(np.asarray(model.encode(["a"])).shape[1])
 
 

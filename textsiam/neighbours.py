@@ -1,0 +1,253 @@
+"""Neighbour search: every pair of vectors whose similarity reaches a threshold, exact or approximate.
+
+No step builds an n×n matrix. Exact search scores one block of rows against the rows after them and keeps
+every pair at or above the threshold (no top-k cap: a text with 150 near-duplicates keeps all 150). Above
+``ANN_MIN_TEXTS`` texts a FAISS HNSW index proposes candidates instead; each candidate is re-scored exactly,
+and a text whose candidates all reach the threshold is asked again for more, so dense groups are not cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import runtime
+from .errors import TextsiamError, check_choice
+
+logger = logging.getLogger("textsiam")
+
+# Texts from which `method="auto"` switches from exact to approximate search. Exact search grows with the
+# square of the count (docs/dedup.md); below 20k texts it takes seconds and misses nothing.
+ANN_MIN_TEXTS = 20_000
+# Candidates first asked of the index per text; a text whose candidates all reach the threshold is asked
+# again with GROWTH times as many, until one falls below it (or every text has been returned).
+TOP_K = 20
+GROWTH = 4
+# HNSW settings, chosen by scripts/bench_dedup.py ann (scripts/results/dedup.md): 16 links per node,
+# 40 candidates while building, 64 while searching, vectors stored as float16.
+HNSW_M, EF_CONSTRUCTION, EF_SEARCH = 16, 40, 64
+METHODS = ("auto", "exact", "ann")
+# Similarity function of the model -> what the search compares: inner product, L2 or L1 distance.
+METRICS = {"cosine": "ip", "dot": "ip", "euclidean": "l2", "manhattan": "l1"}
+BLOCK_ELEMENTS = 2**25  # scores held at once by exact search (128 MB of float32)
+QUERY_CHUNK = 65_536  # texts per index query: bounds the memory of the candidate lists
+
+
+@dataclass
+class Pairs:
+    """Pairs of vector indices ``a < b`` with their similarity ``score``, sorted by (a, b)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    @classmethod
+    def empty(cls) -> Pairs:
+        return cls(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+
+
+# --- vectors and scores --------------------------------------------------------------------------------
+
+def scorable(embeddings: np.ndarray, similarity_fn: str) -> np.ndarray:
+    """Mask of the embeddings that can be compared: finite, and not all zero for a cosine model.
+
+    An lstm tower gives NaN for a text with no known word, a static tower a zero vector: no evidence of
+    what the text means, so such texts are neighbours of nothing.
+    """
+    ok = np.isfinite(embeddings).all(axis=1)
+    if similarity_fn == "cosine":
+        ok &= np.abs(embeddings).max(axis=1, initial=0.0) > 0
+    return ok
+
+
+def search_space(embeddings: np.ndarray, similarity_fn: str) -> np.ndarray:
+    """float32 vectors to search: unit length for cosine, as they are otherwise (converted in place if possible)."""
+    check_choice("similarity function", similarity_fn, METRICS)
+    x = np.ascontiguousarray(embeddings, dtype=np.float32)
+    if similarity_fn == "cosine":
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        np.divide(x, np.maximum(norms, 1e-12), out=x)
+    return x
+
+
+def pair_scores(x: np.ndarray, a: np.ndarray, b: np.ndarray, similarity_fn: str,
+                chunk: int = 65536) -> np.ndarray:
+    """The model's similarity of each pair (x[a[i]], x[b[i]]) of ``search_space`` vectors, in chunks."""
+    metric = METRICS[similarity_fn]
+    out = np.empty(len(a), dtype=np.float32)
+    for start in range(0, len(a), chunk):
+        u, v = x[a[start:start + chunk]], x[b[start:start + chunk]]
+        if metric == "ip":
+            out[start:start + chunk] = np.einsum("ij,ij->i", u, v)
+        elif metric == "l2":
+            out[start:start + chunk] = -np.linalg.norm(u - v, axis=1)
+        else:
+            out[start:start + chunk] = -np.abs(u - v).sum(axis=1)
+    return out
+
+
+def _block_scores(queries: torch.Tensor, corpus: torch.Tensor, metric: str) -> torch.Tensor:
+    if metric == "ip":
+        return queries @ corpus.T
+    return -torch.cdist(queries, corpus, p=2.0 if metric == "l2" else 1.0)
+
+
+def _canonical(a: np.ndarray, b: np.ndarray, score: np.ndarray, n: int) -> Pairs:
+    """Drop self-pairs, order each pair (low, high), keep one copy of pairs found from both ends."""
+    keep = a != b
+    a, b, score = a[keep], b[keep], score[keep]
+    low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    _, first = np.unique(low * n + high, return_index=True)  # sorted by (low, high)
+    return Pairs(low[first], high[first], score[first].astype(np.float32))
+
+
+# --- search --------------------------------------------------------------------------------------------
+
+def exact_pairs(x: np.ndarray, similarity_fn: str, threshold: float, *, progress: bool | None = None) -> Pairs:
+    """Every pair scoring at least ``threshold``, by brute force: each block of rows against the rows after it."""
+    n = len(x)
+    if n < 2:
+        return Pairs.empty()
+    metric = METRICS[similarity_fn]
+    corpus = torch.from_numpy(x)
+    block = max(1, min(n, BLOCK_ELEMENTS // n))
+    found_a, found_b, found_s = [], [], []
+    with torch.inference_mode(), tqdm(total=n, desc="search (exact)", unit="text", disable=_disable(progress)) as bar:
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            scores = _block_scores(corpus[start:stop], corpus[start:], metric)
+            # Only pairs (a, b) with b > a: mask the block's own diagonal and the part below it.
+            scores[:, :stop - start].masked_fill_(torch.ones(stop - start, stop - start, dtype=torch.bool).tril(),
+                                                  -torch.inf)
+            rows, cols = torch.nonzero(scores >= threshold, as_tuple=True)
+            found_s.append(scores[rows, cols].numpy())
+            found_a.append(rows.numpy() + start)
+            found_b.append(cols.numpy() + start)
+            bar.update(stop - start)
+    # torch.nonzero walks row by row, so the pairs come out sorted by (a, b) already.
+    return Pairs(np.concatenate(found_a).astype(np.int64), np.concatenate(found_b).astype(np.int64),
+                 np.concatenate(found_s).astype(np.float32))
+
+
+def ann_pairs(x: np.ndarray, similarity_fn: str, threshold: float, *, top_k: int = TOP_K,
+              progress: bool | None = None) -> Pairs:
+    """Like ``exact_pairs``, with candidates from a FAISS HNSW index (approximate: a few pairs may be missed).
+
+    Every candidate is re-scored from ``x`` with the model's similarity, so each reported score is exact.
+    A text whose ``top_k`` candidates all reach the threshold is queried again with ``GROWTH`` times as many.
+    Identical vectors (a static tower gives one to reordered words) are indexed once: an HNSW graph
+    cannot tell copies apart and loses most of their pairs.
+    """
+    n = len(x)
+    if n < 2:
+        return Pairs.empty()
+    stored = _stored_form(x)
+    _, first, copy_of = np.unique(stored.view(np.dtype((np.void, stored.strides[0]))).ravel(),
+                                  return_index=True, return_inverse=True)
+    del stored
+    if len(first) == n:
+        return _ann_distinct(x, similarity_fn, threshold, top_k, progress)
+    found = _ann_distinct(x[first], similarity_fn, threshold, top_k, progress)
+    return _with_copies(x, Pairs(first[found.a], first[found.b], found.score), copy_of.reshape(-1),
+                        similarity_fn, threshold)
+
+
+def _stored_form(x: np.ndarray) -> np.ndarray:
+    """``x`` as the index stores it (float16), one contiguous row each."""
+    return np.ascontiguousarray(x, dtype=np.float16)
+
+
+def _ann_distinct(x: np.ndarray, similarity_fn: str, threshold: float, top_k: int, progress: bool | None) -> Pairs:
+    n = len(x)
+    if n < 2:
+        return Pairs.empty()
+    index = _hnsw_index(x, similarity_fn, progress)
+    found_a, found_b, found_s = [], [], []
+    pending, k = np.arange(n), min(top_k, n - 1)
+    with tqdm(total=n, desc="search (hnsw)", unit="text", disable=_disable(progress)) as bar:
+        while len(pending):
+            index.hnsw.efSearch = max(EF_SEARCH, k + 1)
+            crowded = []
+            for start in range(0, len(pending), QUERY_CHUNK):
+                rows = pending[start:start + QUERY_CHUNK]
+                keys = index.search(x[rows], k + 1)[1]
+                a = np.repeat(rows, keys.shape[1])
+                b = keys.reshape(-1)
+                valid = (b >= 0) & (a != b)  # faiss pads missing results with -1
+                score = np.full(len(b), -np.inf, dtype=np.float32)
+                score[valid] = pair_scores(x, a[valid], b[valid], similarity_fn)
+                hit = (score >= threshold).reshape(len(rows), -1)
+                full = hit.sum(axis=1) >= k  # every candidate reached the threshold: there may be more
+                if k < n - 1:
+                    crowded.append(rows[full])
+                    hit[full] = False  # asked again below, with more candidates
+                else:
+                    full[:] = False
+                hit = hit.reshape(-1)
+                found_a.append(a[hit])
+                found_b.append(b[hit])
+                found_s.append(score[hit])
+                bar.update(len(rows) - int(full.sum()))
+            pending = np.concatenate(crowded) if crowded else np.empty(0, dtype=np.int64)
+            k = min(k * GROWTH, n - 1)
+    return _canonical(np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_s), n)
+
+
+def _with_copies(x: np.ndarray, found: Pairs, copy_of: np.ndarray, similarity_fn: str, threshold: float) -> Pairs:
+    """Row pairs from the pairs found between first copies (``copy_of[row]`` numbers the row's stored form):
+    every copy of one with every copy of the other, and the copies of one form with each other, each re-scored."""
+    groups = int(copy_of.max()) + 1
+    counts = np.bincount(copy_of, minlength=groups)
+    members = np.argsort(copy_of, kind="stable")  # rows grouped by stored form
+    offsets = np.r_[0, np.cumsum(counts)]
+    same = np.flatnonzero(counts > 1)
+    ga, gb = np.r_[copy_of[found.a], same], np.r_[copy_of[found.b], same]
+    sizes = counts[ga] * counts[gb]
+    pair = np.repeat(np.arange(len(ga)), sizes)
+    within = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    a = members[offsets[ga[pair]] + within // counts[gb[pair]]]
+    b = members[offsets[gb[pair]] + within % counts[gb[pair]]]
+    score = pair_scores(x, a, b, similarity_fn)
+    keep = score >= threshold
+    return _canonical(a[keep], b[keep], score[keep], len(x))
+
+
+def _hnsw_index(x: np.ndarray, similarity_fn: str, progress: bool | None):
+    """A FAISS HNSW index of ``x``, vectors stored as float16, in the model's metric."""
+    try:
+        import faiss
+    except ImportError:
+        raise TextsiamError("approximate search needs FAISS: pip install faiss-cpu, or pass --method exact.") from None
+    faiss.omp_set_num_threads(runtime.threads())
+    metric = {"ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2, "l1": faiss.METRIC_L1}[METRICS[similarity_fn]]
+    index = faiss.IndexHNSWSQ(x.shape[1], faiss.ScalarQuantizer.QT_fp16, HNSW_M, metric)
+    index.hnsw.efConstruction = EF_CONSTRUCTION
+    index.train(x[:1])  # float16 needs no training, but faiss wants the call
+    with tqdm(total=len(x), desc="index (hnsw)", unit="text", disable=_disable(progress)) as bar:
+        for start in range(0, len(x), QUERY_CHUNK):
+            index.add(x[start:start + QUERY_CHUNK])
+            bar.update(min(QUERY_CHUNK, len(x) - start))
+    return index
+
+
+def find_pairs(x: np.ndarray, similarity_fn: str, threshold: float, *, method: str = "auto",
+               top_k: int = TOP_K, progress: bool | None = None) -> tuple[Pairs, str]:
+    """Pairs at or above ``threshold`` and the method used; ``auto`` is exact below ``ANN_MIN_TEXTS`` texts."""
+    check_choice("--method", method, METHODS)
+    if method == "auto":
+        method = "exact" if len(x) < ANN_MIN_TEXTS else "ann"
+    if method == "exact":
+        return exact_pairs(x, similarity_fn, threshold, progress=progress), method
+    return ann_pairs(x, similarity_fn, threshold, top_k=top_k, progress=progress), method
+
+
+def _disable(progress: bool | None) -> bool | None:
+    """tqdm's ``disable``: None lets tqdm hide the bar when stderr is not a terminal."""
+    return None if progress is None else not progress
