@@ -1,6 +1,6 @@
 """The textsiam command line: one Typer app, one module per command."""
 
-from . import dedup, evaluate, match, predict, train  # noqa: F401  (each module registers its command)
+from . import dedup, evaluate, export, match, predict, train  # noqa: F401  (each module registers its command)
 from .app import app
 
 
