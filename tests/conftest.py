@@ -57,8 +57,8 @@ def tiny_bert_dir(tmp_path_factory) -> Path:
                     for w in str(text).split()} - {""})
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"abcdefghijklmnopqrstuvwxyz?", *words]
     vocab = list(dict.fromkeys(vocab))
-    (directory / "vocab.txt").write_text("\n".join(vocab))
-    BertTokenizerFast(vocab_file=str(directory / "vocab.txt")).save_pretrained(directory)
+    # transformers 5 ignores vocab_file=...: pass the vocabulary itself, or every word becomes [UNK].
+    BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)}).save_pretrained(directory)
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=128)
     BertModel(config).save_pretrained(directory, safe_serialization=True)

@@ -54,11 +54,22 @@ def test_every_loss_trains(pairs_csv: Path, tmp_path: Path, loss: str, distance:
     assert set(model.metadata["calibration"]) == {"w", "b", "similarity"}
 
 
-def test_bert_tower_learns_the_sample(tiny_bert_dir: Path, tmp_path: Path):
-    model = train(TrainConfig(data="sample", output=str(tmp_path / "bert"), tower="bert", model=str(tiny_bert_dir),
-                              epochs=3, batch_size=16, learning_rate=1e-3, seed=0))
+def test_bert_tower_learns(tiny_bert_dir: Path, tmp_path: Path):
+    import pandas as pd
+    from transformers import AutoTokenizer
+
+    vocab = AutoTokenizer.from_pretrained(str(tiny_bert_dir)).get_vocab()
+    topics = sorted(w for w in vocab if w.isalpha() and len(w) > 4)[:60]
+    rows = [(f"how do i learn {t}", f"{t} tips for a beginner", 1) for t in topics]
+    rows += [(f"how do i learn {t}", f"is {u} sold near me", 0) for t, u in zip(topics, topics[1:], strict=False)]
+    data = tmp_path / "pairs.csv"
+    pd.DataFrame(rows, columns=["text1", "text2", "label"]).to_csv(data, index=False)
+    model = train(TrainConfig(data=str(data), output=str(tmp_path / "bert"), tower="bert", model=str(tiny_bert_dir),
+                              epochs=3, batch_size=16, learning_rate=1e-3, seed=0, dev_fraction=0.2,
+                              test_fraction=0.2, extra={"frozen_layers": 0, "freeze_embeddings": False}))
     assert model.metadata["tower"] == "bert"
-    # A random 2-layer BERT trained for seconds must already rank duplicates above chance on held-out pairs.
+    # A random 2-layer BERT (its embeddings and layers trainable) must learn in seconds that a shared topic word
+    # means a duplicate.
     assert model.metadata["metrics"]["test"]["roc_auc"] > 0.6
 
 
@@ -178,7 +189,7 @@ def test_user_dev_and_test_files_replace_the_split(tiny_bert_dir: Path, tmp_path
     assert meta["split"]["train"] == list(range(40))  # --data is all train when both files are given
     assert meta["metrics"]["dev"]["n"] == 8 and meta["metrics"]["test"]["n"] == 6
     assert meta["data"]["dev"] == str(dev_file)
-    assert "share 2 distinct text(s)" in caplog.text  # "how do i learn topic0" and its paraphrase
+    assert "share 3 distinct text(s)" in caplog.text  # the three topic0 texts of dev are in train too
 
 
 def test_only_a_dev_file_keeps_a_test_split_of_the_data(tiny_bert_dir: Path, tmp_path: Path):

@@ -41,4 +41,4 @@ class SiameseBCELoss(nn.Module):
         return F.binary_cross_entropy_with_logits(logits, labels.float())
 
     def get_config_dict(self) -> dict[str, float | str]:
-        return {"distance": self.distance, "w": float(self.w), "b": float(self.b)}
+        return {"distance": self.distance, "w": self.w.item(), "b": self.b.item()}

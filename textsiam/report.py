@@ -221,11 +221,13 @@ def project(embeddings: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, str]:
 
     norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
     unit = embeddings / np.where(norms > 0, norms, 1)
-    if TSNE_MIN_TEXTS <= len(unit) <= TSNE_MAX_TEXTS:
+    distinct = len(np.unique(np.round(unit, 5), axis=0)) if np.isfinite(unit).all() else 0
+    # t-SNE on (near-)identical points divides by zero and can crash the process: a collapsed model gets PCA.
+    if TSNE_MIN_TEXTS <= len(unit) <= TSNE_MAX_TEXTS and distinct >= TSNE_MIN_TEXTS:
         tsne = TSNE(n_components=2, perplexity=min(30.0, (len(unit) - 1) / 3), init="pca", max_iter=500,
                     random_state=seed)
         return tsne.fit_transform(unit), "t-SNE"
-    return PCA(n_components=2, random_state=seed).fit_transform(unit), "PCA"
+    return PCA(n_components=2, random_state=seed).fit_transform(np.nan_to_num(unit)), "PCA"
 
 
 # ---- the page -----------------------------------------------------------------------------------------------
