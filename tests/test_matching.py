@@ -266,7 +266,7 @@ def test_match_cyrillic_and_chinese_texts_are_scored_and_written_unchanged(bow_d
     ({}, "give --data FILE"),
     ({"questions": "q.csv"}, "give --data FILE"),
     ({"data": "d.csv", "top_k": 3}, "--top-k is for retrieval"),
-    ({"questions": "q.csv", "answers": "a.csv", "metrics_output": "m.json"}, "--metrics need"),
+    ({"questions": "q.csv", "answers": "a.csv", "metrics_output": "m.json"}, "--metrics needs ranking"),
     ({"questions": "q.csv", "answers": "a.csv", "label": "y", "group": "g"}, "--label and --group need"),
 ])
 def test_match_checks_that_its_options_go_together(tmp_path: Path, kwargs: dict, message: str):

@@ -61,8 +61,9 @@ def match(model: str | Path | SiameseModel, output: str | Path, *, data: str | P
     ranking_only = [option for option, value in (("--metrics", metrics_output), ("--label", label),
                                                  ("--group", group)) if value is not None]
     if ranking_only:
-        raise TextsiamError(f"{' and '.join(ranking_only)} need ranking (--data with labels); retrieval "
-                            "(--questions, --answers) writes no metrics.")
+        verb = "needs" if len(ranking_only) == 1 else "need"
+        raise TextsiamError(f"{' and '.join(ranking_only)} {verb} ranking (--data); retrieval (--questions, "
+                            "--answers) has no labels, groups or metrics.")
     summary = retrieve(model, questions, answers, output, top_k=DEFAULT_TOP_K if top_k is None else top_k,
                        question_column=question, answer_column=answer, batch_size=batch_size,
                        overwrite=overwrite, encoding=encoding)
