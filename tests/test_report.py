@@ -173,3 +173,10 @@ def test_projection_tsne_when_small_pca_when_large(monkeypatch):
     monkeypatch.setattr(report, "TSNE_MAX_TEXTS", 20)
     points, method = project(embeddings)
     assert points.shape == (40, 2) and method == "PCA"
+
+
+def test_collapsed_embeddings_fall_back_to_pca():
+    """An untrained or collapsed model maps every text to one point: t-SNE would divide by zero (and can crash)."""
+    same = np.tile([0.3, -0.2, 0.9], (40, 1))
+    points, method = project(same)
+    assert method == "PCA" and points.shape == (40, 2) and np.isfinite(points).all()

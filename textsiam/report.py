@@ -56,8 +56,8 @@ def write_report(directory: str | Path, pairs: pd.DataFrame, metrics: dict, *, t
     figures: dict[str, tuple[Path, str]] = {}  # section -> (PNG, how to read it)
     if len(np.unique(labels)) == 2:
         figures["curves"] = (save(curves_figure(scores, labels, threshold, confusion), directory / "curves.png"),
-                             "The dot is the operating point: the rates at the threshold. The dashed diagonal "
-                             "is a random scorer.")
+                             "The dot is the operating point: the rates at the threshold. The dashed lines are "
+                             "a random scorer.")
     figures["scores"] = (save(histogram_figure(scores, labels, threshold), directory / "scores.png"),
                          "Pairs right of the line are called duplicates. Overlap between the two colours is "
                          "where the model cannot tell them apart.")
