@@ -236,3 +236,18 @@ def test_graded_scores_train_the_cosine_loss(tiny_bert_dir: Path, tmp_path: Path
     path.write_text("sentence1,sentence2,score\n" + "\n".join(rows) + "\n")
     model = train(tiny_bert_config(path, tmp_path / "m", tiny_bert_dir, loss="cosine", label="score"))
     assert model.metadata["loss"] == "cosine" and model.metadata["metrics"]["test"]["n"] > 0
+
+
+def test_model_directory_follows_the_users_umask(tiny_bert_dir: Path, tmp_path: Path):
+    """safetensors writes weights 0600; a colleague must be able to read the model (umask 022 -> 0644)."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        train(tiny_bert_config("sample", tmp_path / "m", tiny_bert_dir, max_train_pairs=64))
+    finally:
+        os.umask(old)
+    for path in [tmp_path / "m", *(tmp_path / "m").rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o755 if path.is_dir() else 0o644), f"{path}: {oct(mode)}"

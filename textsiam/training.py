@@ -25,7 +25,7 @@ import pandas as pd
 from .calibration import calibration_metrics, fit_calibration, probabilities
 from .data import read_pairs
 from .errors import TextsiamError
-from .files import check_output
+from .files import apply_umask, check_output
 from .losses import (
     ROUTES,
     augment_transitive,
@@ -358,6 +358,7 @@ def save_model(model: SiameseModel, output: Path, work: Path, scored_test: pd.Da
     write_report(staging / "report", scored_test, model.metadata["metrics"]["test"], threshold=model.threshold,
                  model=model)
     write_model_card(staging, model.metadata)
+    apply_umask(staging)  # safetensors writes weights 0600 whatever the umask
     if output.exists():
         shutil.rmtree(output)
     os.replace(staging, output)
