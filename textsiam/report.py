@@ -156,14 +156,14 @@ def reliability_figure(probabilities: np.ndarray, labels: np.ndarray) -> Figure:
 def duplicate_graph(pairs: pd.DataFrame) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """The distinct texts of ``pairs``, each one's cluster (connected components of the duplicate pairs), and
     the duplicate pairs as rows of two text numbers."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from .clusters import connected_clusters
+    from .neighbours import Pairs
 
     codes, texts = pd.factorize(pd.concat([pairs["text1"], pairs["text2"]], ignore_index=True))
     duplicate = pairs["label"].to_numpy() == 1
     edges = np.column_stack([codes[: len(pairs)][duplicate], codes[len(pairs):][duplicate]])
-    graph = coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(len(texts), len(texts)))
-    return texts, connected_components(graph, directed=False)[1], edges
+    clusters = connected_clusters(len(texts), Pairs(edges[:, 0], edges[:, 1], np.ones(len(edges))))
+    return texts, clusters, edges
 
 
 def whole_clusters(clusters: np.ndarray, limit: int, *, seed: int = 0) -> np.ndarray:
