@@ -23,10 +23,9 @@ def restore_runtime(monkeypatch):
     """Each test starts unconfigured and leaves the environment and torch's thread count as it found them."""
     for name in (*runtime.THREAD_VARIABLES, "OMP_WAIT_POLICY", "TOKENIZERS_PARALLELISM", "RAYON_NUM_THREADS",
                  "RAYON_RS_NUM_CPUS"):
-        if name in os.environ:
-            monkeypatch.setenv(name, os.environ[name])  # restored after the test
-        else:
-            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(name, os.environ.get(name, "unset"))  # records the value (or absence) to restore
+        if os.environ[name] == "unset":
+            monkeypatch.delenv(name)
     monkeypatch.setattr(runtime, "_state", {"threads": None, "device": None})
     threads = torch.get_num_threads()
     yield
