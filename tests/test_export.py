@@ -41,6 +41,7 @@ def test_export_and_encode_through_int8_close_to_fp32(bert_dir: Path):
     cosine = (fp32 * int8).sum(1) / np.linalg.norm(fp32, axis=1) / np.linalg.norm(int8, axis=1)
     assert int8.shape == fp32.shape and cosine.min() > 0.97
     assert not np.array_equal(int8, fp32)  # really computed by the quantised graph
+    assert "model.onnx_digest" in "".join(model.encoder.state_dict())  # the cache fingerprint sees the file
     scores = model.score(TEXTS[:2], TEXTS[1:3])
     assert scores.shape == (2,) and np.isfinite(scores).all()
 
@@ -71,3 +72,21 @@ def test_cli_export(bert_dir: Path):
     result = runner.invoke(app, ["export", str(bert_dir), "--int8"])
     assert result.exit_code == 0, result.output
     assert (bert_dir / INT8_FILE).is_file()
+
+
+def test_two_exported_models_have_different_cache_fingerprints(bert_dir: Path, tmp_path: Path):
+    import torch
+
+    from textsiam.cache import model_fingerprint
+
+    other = load(bert_dir)
+    with torch.no_grad():
+        next(other.encoder.parameters()).add_(0.5)  # another model of the same architecture
+    other.save(tmp_path / "other")
+    fingerprints = []
+    for directory in (bert_dir, tmp_path / "other"):
+        export_int8(directory)
+        model = load(directory)
+        use_int8(model, directory)
+        fingerprints.append(model_fingerprint(model.encoder))
+    assert fingerprints[0] != fingerprints[1]

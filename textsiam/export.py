@@ -17,6 +17,7 @@ and no Optimum release installs next to transformers 5 (see docs/scoring.md).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -80,7 +81,8 @@ def use_int8(model: SiameseModel, model_dir: str | Path) -> bool:
     options.intra_op_num_threads = runtime.threads()
     options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    transformer.model = OnnxTransformer(session, transformer.model.config)
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+    transformer.model = OnnxTransformer(session, transformer.model.config, digest)
     logger.info("%s: encoding with its int8 ONNX export (%s, onnxruntime).", model_dir, INT8_FILE)
     return True
 
@@ -89,11 +91,14 @@ class OnnxTransformer(torch.nn.Module):
     """Stands in for the Hugging Face model inside sentence-transformers' Transformer module: same inputs,
     ``last_hidden_state`` out, computed by an onnxruntime session."""
 
-    def __init__(self, session: Any, config: Any) -> None:
+    def __init__(self, session: Any, config: Any, digest: bytes) -> None:
         super().__init__()
         self.session = session
         self.config = config
         self.input_names = [i.name for i in session.get_inputs()]
+        # The weights live in the session, not in the state dict: this hash of the ONNX file stands in for them,
+        # so that dedup's embedding cache (keyed by the state dict) tells two exported models apart.
+        self.register_buffer("onnx_digest", torch.tensor(list(digest), dtype=torch.uint8))
 
     def forward(self, **features: Any) -> dict[str, torch.Tensor]:
         feeds = {name: features[name].cpu().numpy() for name in self.input_names}
