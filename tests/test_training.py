@@ -95,20 +95,6 @@ def test_existing_output_is_refused_without_overwrite(pairs_csv: Path, tmp_path:
         train(tiny_lstm_config(pairs_csv, output))
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"tower": "cnn"}, "unknown --tower 'cnn'; choose one of: bert, lstm"),
-    ({"loss": "contrastiv"}, "Did you mean 'contrastive'"),
-    ({"distance": "cosin"}, "unknown --distance"),
-    ({"arch": "twin"}, "unknown --arch"),
-    ({"margin": 0.0}, "--margin must be greater than 0"),
-    ({"batch_size": 0}, "--batch-size must be greater than 0"),
-    ({"epochs": -1}, "--epochs must be greater than 0"),
-])
-def test_bad_options_are_refused(tmp_path: Path, overrides: dict, message: str):
-    with pytest.raises(TextsiamError, match=message):
-        tiny_lstm_config(tmp_path / "p.csv", tmp_path / "m", **overrides)
-
-
 def test_positive_only_file_trains_with_in_batch_negatives(tmp_path: Path):
     topics = ["python", "java", "rice", "bread", "visa", "tea", "guitar", "chess", "swim", "dogs"]
     path = tmp_path / "title_body.csv"
