@@ -1,11 +1,13 @@
 """Scoring throughput of `textsiam predict` per tower (issue 10 item 2): pairs/s, encode sentences/s, peak RSS.
 
-    python scripts/bench_scoring.py --pairs 200000 --threads 1              # the timed run (quiet machine)
+    python scripts/bench_scoring.py --pairs 200000 --towers lstm static     # the timed runs (quiet machine);
+    python scripts/bench_scoring.py --pairs 20000 --towers bert bert-int8   # towers of earlier runs are kept
     python scripts/bench_scoring.py --pairs 300 --encode-texts 200          # smoke test
 
 Towers: ``lstm`` (built in code from the QQP texts, random vectors), ``static`` (sentence-transformers'
-StaticEmbedding with MiniLM's word-piece tokenizer, random vectors: its speed does not depend on the values)
-and ``bert`` (the offline all-MiniLM-L6-v2). Input: real QQP pairs, repeated up to ``--pairs``; each repeat
+StaticEmbedding with MiniLM's word-piece tokenizer, random vectors: its speed does not depend on the values),
+``bert`` (the offline all-MiniLM-L6-v2, torch fp32) and ``bert-int8`` (the same with ``textsiam export --int8``).
+Input: real QQP pairs, repeated up to ``--pairs``; each repeat
 appends " (copy N)" to both texts so that every repeat is a new text for the encoder (otherwise "encode each
 distinct text once" would make repeats free and the figure flattering). Each tower runs in a fresh process
 (its own peak RSS, threads set before torch loads) through ``predict_file``, the function the CLI calls.
@@ -27,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 QQP = ROOT.parent / "shared" / "data" / "qqp" / "qqp_merged.csv.gz"
 RESULTS = ROOT / "scripts" / "results"
 WORKDIR = Path("/tmp/textsiam_bench_scoring")
-TOWERS = ("lstm", "static", "bert")
-TARGETS = {"lstm": 1_000, "static": 5_000, "bert": 150}  # pairs/s asked for by issue 10
+TOWERS = ("lstm", "static", "bert", "bert-int8")
+TARGETS = {"lstm": 1_000, "static": 5_000, "bert": 150, "bert-int8": 150}  # pairs/s asked for by issue 10
 
 
 def qqp_texts() -> tuple[list[str], list[str]]:
@@ -62,6 +64,10 @@ def build_model(tower: str, directory: Path) -> Path:
     else:
         encoder = SentenceTransformer(minilm, device="cpu")
     SiameseModel(encoder, {"threshold": 0.5, "tower": tower}).save(path)
+    if tower == "bert-int8":
+        from textsiam.export import export_int8
+
+        export_int8(path)
     return path
 
 
@@ -91,10 +97,12 @@ def measure(model_dir: str, data: str, threads: int, batch_size: int, encode_tex
 
     import pandas as pd
 
+    from textsiam.export import use_int8
     from textsiam.model import load
     from textsiam.prediction import predict_file
 
     model = load(model_dir)
+    use_int8(model, model_dir)  # bert-int8 only: the others have no export
     out = Path(data).with_suffix(f".{Path(model_dir).name}.scored.csv")
     started = time.perf_counter()
     summary = predict_file(model, data, out, batch_size=batch_size, overwrite=True)
@@ -125,7 +133,8 @@ def write_report(figures: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scoring.json").write_text(json.dumps(figures, indent=2))
     lines = ["# Scoring throughput (`predict_file`, scripts/bench_scoring.py)", "",
-             f"Machine: {figures['machine']}. Command: `{figures['command']}`.", "",
+             f"Machine: {figures['machine']}. Commands:", "",
+             *[f"- {tower}: `{row['command']}`" for tower, row in figures["towers"].items()], "",
              "| tower | pairs | threads | batch | pairs/s | target | encode sentences/s | peak RSS MB |",
              "|---|---|---|---|---|---|---|---|"]
     for tower, row in figures["towers"].items():
@@ -135,7 +144,7 @@ def write_report(figures: dict) -> None:
     lines += ["", "Input: real QQP pairs repeated up to the pair count, each repeat made a new text "
               "(\" (copy N)\" appended), so the encode-each-distinct-text-once saving is only QQP's own.",
               "lstm and static have random weights (speed does not depend on them); bert is all-MiniLM-L6-v2 in "
-              "torch fp32."]
+              "torch fp32, bert-int8 the same through its int8 ONNX export (onnxruntime)."]
     (RESULTS / "scoring.md").write_text("\n".join(lines) + "\n")
 
 
@@ -155,11 +164,14 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args.workdir.mkdir(parents=True, exist_ok=True)
     data = write_input(args.pairs, args.workdir)
-    figures = {"machine": f"{os.cpu_count()} CPU cores", "command": "python " + " ".join(
-        [Path(sys.argv[0]).as_posix(), *sys.argv[1:]]), "towers": {}}
+    command = "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
+    results = RESULTS / "scoring.json"
+    # Towers measured by earlier runs stay (each with its command): bert may be run on fewer pairs.
+    figures = json.loads(results.read_text()) if results.exists() else {"towers": {}}
+    figures["machine"] = f"{os.cpu_count()} CPU cores"
     for tower in args.towers:
         model_dir = build_model(tower, args.workdir / "models")
-        figures["towers"][tower] = run_child(tower, model_dir, data, args)
+        figures["towers"][tower] = {**run_child(tower, model_dir, data, args), "command": command}
         print(tower, figures["towers"][tower], flush=True)
     write_report(figures)
 

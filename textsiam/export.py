@@ -66,7 +66,10 @@ def export_int8(model_dir: str | Path, *, overwrite: bool = False) -> Path:
 
 
 def use_int8(model: SiameseModel, model_dir: str | Path) -> bool:
-    """Encode with ``model_dir``'s int8 export when it has one and onnxruntime is installed; say so in one line."""
+    """Encode with ``model_dir``'s int8 export when it has one and onnxruntime is installed; say so in one line.
+
+    Returns whether the model now encodes through the export (calling it again changes nothing).
+    """
     path = Path(model_dir) / INT8_FILE
     if not path.is_file():
         return False
@@ -77,6 +80,8 @@ def use_int8(model: SiameseModel, model_dir: str | Path) -> bool:
                        "'textsiam[int8]'); encoding in torch fp32.", model_dir, INT8_FILE)
         return False
     transformer = _transformer_of(model, str(model_dir))
+    if isinstance(transformer.model, OnnxTransformer):
+        return True  # already swapped in
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = runtime.threads()
     options.inter_op_num_threads = 1
