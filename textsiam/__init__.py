@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 _API = {
     "train": "training", "TrainConfig": "training", "evaluate": "evaluation", "load": "model",
     "SiameseModel": "model", "predict_file": "prediction", "dedup": "dedup", "match_file": "matching",
-    "retrieve": "matching",
+    "retrieve": "matching", "match": "matching", "export_int8": "export",
 }
 __all__ = ["TextsiamError", *_API]
 

@@ -134,4 +134,8 @@ def load(path_or_name: str | Path, *, device: str | None = None) -> SiameseModel
     encoder = load_sentence_transformer(path_or_name, device=device)
     metadata_file = Path(resolve_model(path_or_name)) / METADATA_FILE
     metadata: dict[str, Any] = read_json(metadata_file) if metadata_file.is_file() else {}
-    return SiameseModel(encoder, metadata)
+    model = SiameseModel(encoder, metadata)
+    from .export import use_int8
+
+    use_int8(model, metadata_file.parent)  # an int8 export in the directory (textsiam export --int8) is used
+    return model
