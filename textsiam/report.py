@@ -240,8 +240,9 @@ METRIC_NAMES = {
 SECTION_TITLES = {"curves": "ROC and precision-recall", "scores": "Score histograms",
                   "reliability": "Reliability of the probabilities", "map": "Map of the texts"}
 STYLE = """
-body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; margin: 2em auto; max-width: 1050px;
-       padding: 0 1em; color: #222; line-height: 1.45; }
+body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", "PingFang SC",
+       "Microsoft YaHei", sans-serif; margin: 2em auto; max-width: 1050px; padding: 0 1em; color: #222;
+       line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: 0.6em 0; } td, th { border: 1px solid #ccc; padding: 0.3em 0.7em; }
 th { background: #f3f3f3; text-align: left; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
