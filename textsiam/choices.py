@@ -22,5 +22,3 @@ TOWER_DEFAULTS: dict[str, dict[str, float]] = {
     "lstm": {"epochs": 8, "batch_size": 128, "learning_rate": 2e-3, "max_length": 48},
     "static": {"epochs": 5, "batch_size": 64, "learning_rate": 2e-2, "max_length": 256},
 }
-
-TOP_K = 20  # dedup: neighbours kept per unique text; exact repeats are collapsed first, so few texts have more
