@@ -269,3 +269,11 @@ def test_texts_with_quotes_commas_and_line_breaks_survive_the_csv(tmp_path, mode
     assert clusters.text.tolist() == texts
     assert set(zip(pairs.text_a, pairs.text_b, strict=True)) == {(texts[0], texts[1]), (texts[0], texts[2]),
                                                                  (texts[1], texts[2])}
+
+
+def test_outputs_written_in_chunks_equal_one_piece(tmp_path, model, monkeypatch):
+    _, pairs, clusters = run(tmp_path, model, name="whole")
+    monkeypatch.setattr("textsiam.dedup.WRITE_CHUNK", 2)
+    _, pairs_chunked, clusters_chunked = run(tmp_path, model, name="chunked")
+    pd.testing.assert_frame_equal(pairs, pairs_chunked)
+    pd.testing.assert_frame_equal(clusters, clusters_chunked)

@@ -7,7 +7,7 @@ import contextlib
 import json
 import resource
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from .text import clean_texts, duplicate_key
 
 TEXT_COLUMNS = ("text", "question", "sentence")  # tried in this order when --column is not given
 ID_COLUMNS = ("id", "qid", "question_id")  # copied into the outputs when --id-column is not given
+WRITE_CHUNK = 500_000  # output rows given texts and written at a time: bounds the memory of millions of pairs
 
 
 @dataclass
@@ -70,7 +71,7 @@ def collapse(texts: pd.Series) -> Collapsed:
     rows = np.flatnonzero(codes >= 0)
     _, first = np.unique(codes[rows], return_index=True)
     first_row = rows[first].astype(np.int64)
-    return Collapsed(cleaned.to_numpy()[first_row].tolist(), codes.astype(np.int64), first_row)
+    return Collapsed(cleaned.iloc[first_row].tolist(), codes.astype(np.int64), first_row)
 
 
 def _per_row(values: np.ndarray, uid: np.ndarray, fill: int = -1) -> np.ndarray:
@@ -85,26 +86,20 @@ def repeated_rows(groups: Collapsed) -> np.ndarray:
     return (groups.uid >= 0) & (_per_row(groups.first_row, groups.uid) != np.arange(len(groups.uid)))
 
 
-def row_clusters(groups: Collapsed, labels: np.ndarray, rep: np.ndarray, texts: pd.Series,
-                 ids: pd.DataFrame) -> pd.DataFrame:
-    """clusters.csv: every row in input order; a row that could not be scored gets a cluster of its own."""
+def row_clusters(groups: Collapsed, labels: np.ndarray, rep: np.ndarray) -> pd.DataFrame:
+    """clusters.csv's numbers: every row in input order; a row that could not be scored is alone in its cluster."""
     uid = groups.uid
     rows = np.arange(len(uid))
     alone = uid < 0
     key = np.where(alone, -1 - rows, _per_row(labels, uid))  # negative keys: one cluster per lone row
     cluster_id, _ = pd.factorize(key)  # numbered by first appearance
-    representative = np.where(alone, rows, _per_row(groups.first_row[rep], uid))
-    text = texts.to_numpy()
-    return pd.concat([
-        pd.DataFrame({"row": rows}), ids,
-        pd.DataFrame({"cluster_id": cluster_id, "cluster_size": np.bincount(cluster_id)[cluster_id],
-                      "representative_row": representative, "text": text, "representative_text": text[representative]}),
-    ], axis=1)
+    return pd.DataFrame({"row": rows, "cluster_id": cluster_id, "cluster_size": np.bincount(cluster_id)[cluster_id],
+                         "representative_row": np.where(alone, rows, _per_row(groups.first_row[rep], uid))})
 
 
-def row_pairs(groups: Collapsed, pairs: Pairs, self_score: np.ndarray, texts: pd.Series,
-              ids: pd.DataFrame) -> pd.DataFrame:
-    """pairs.csv: near pairs between first rows of groups, and each exact repeat paired with its group's first row."""
+def row_pairs(groups: Collapsed, pairs: Pairs, self_score: np.ndarray) -> pd.DataFrame:
+    """pairs.csv's numbers: near pairs between first rows of groups, and each exact repeat paired with its
+    group's first row, sorted by (row_a, row_b)."""
     repeat = np.flatnonzero(repeated_rows(groups))
     a = np.concatenate([groups.first_row[pairs.a], groups.first_row[groups.uid[repeat]]])
     b = np.concatenate([groups.first_row[pairs.b], repeat])
@@ -112,23 +107,52 @@ def row_pairs(groups: Collapsed, pairs: Pairs, self_score: np.ndarray, texts: pd
     exact = np.r_[np.zeros(len(pairs), dtype=bool), np.ones(len(repeat), dtype=bool)]
     row_a, row_b = np.minimum(a, b), np.maximum(a, b)
     order = np.lexsort((row_b, row_a))
-    row_a, row_b, score, exact = row_a[order], row_b[order], score[order], exact[order]
-    text = texts.to_numpy()
-    columns: dict[str, Any] = {"row_a": row_a, "row_b": row_b}
-    for name in ids.columns:
-        values = ids[name].to_numpy()
-        columns[f"{name}_a"], columns[f"{name}_b"] = values[row_a], values[row_b]
-    columns.update({"score": score, "exact": exact, "text_a": text[row_a], "text_b": text[row_b]})
+    return pd.DataFrame({"row_a": row_a[order], "row_b": row_b[order], "score": score[order], "exact": exact[order]})
+
+
+def with_texts(table: pd.DataFrame, texts: pd.Series, ids: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (rows of pairs.csv or clusters.csv) with the id columns after the row numbers and the texts
+    at the end, looked up in ``texts`` (taken as arrow strings: no Python object per text)."""
+    def at(values: pd.Series, rows: pd.Series) -> pd.Series:
+        return values.iloc[rows.to_numpy()].reset_index(drop=True)
+
+    table = table.reset_index(drop=True)
+    if "row_a" in table:
+        columns = {"row_a": table.row_a, "row_b": table.row_b}
+        for name in ids.columns:
+            columns[f"{name}_a"], columns[f"{name}_b"] = at(ids[name], table.row_a), at(ids[name], table.row_b)
+        columns.update(score=table.score, exact=table.exact, text_a=at(texts, table.row_a),
+                       text_b=at(texts, table.row_b))
+    else:
+        columns = {"row": table.row, **{name: at(ids[name], table.row) for name in ids.columns},
+                   **{name: table[name] for name in ("cluster_id", "cluster_size", "representative_row")},
+                   "text": at(texts, table.row), "representative_text": at(texts, table.representative_row)}
     return pd.DataFrame(columns)
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` as CSV with pyarrow: 14x less CPU than pandas' to_csv on a pairs table with texts
-    (1.7M rows: 0.5 s against 7.6 s), which matters at millions of pairs. Text columns are always quoted."""
+def write_csv(frames: Iterable[pd.DataFrame], path: Path) -> None:
+    """Write the frames, one after the other, as one CSV with pyarrow: 14x less CPU than pandas' to_csv on a
+    pairs table with texts (1.7M rows: 0.5 s against 7.6 s). Text columns are quoted."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), path)
+    writer, schema = None, None
+    try:
+        for frame in frames:
+            table = pa.Table.from_pandas(frame, preserve_index=False, schema=schema)
+            if writer is None:
+                schema, writer = table.schema, pa_csv.CSVWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def chunks(table: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """``table`` in slices of ``WRITE_CHUNK`` rows (one empty slice for an empty table: the header is written)."""
+    size = WRITE_CHUNK
+    for start in range(0, max(len(table), 1), size):
+        yield table.iloc[start:start + size]
 
 
 class _Stages:
@@ -203,9 +227,9 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     groups.uid[np.isin(groups.uid, unscorable)] = -1  # rows the model cannot embed stand alone, like empty ones
     with stages("cluster"):
         labels, rep = cluster(len(groups.texts), pairs, clustering)
-        clusters = row_clusters(groups, labels, rep, texts, ids)
+        clusters = row_clusters(groups, labels, rep)
     with stages("pairs"):
-        table = row_pairs(groups, pairs, self_score, texts, ids)
+        table = row_pairs(groups, pairs, self_score)
     summary = {
         "input": str(input_path), "column": texts.name, "id_columns": list(ids.columns),
         "model": _model_name(model), "threshold": threshold, "similarity": similarity_fn, "embedding_dim": dim,
@@ -215,9 +239,9 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     }
     write_start = time.perf_counter()
     with atomic_path(output_dir, directory=True) as tmp:
-        write_csv(table, tmp / "pairs.csv")
+        write_csv((with_texts(part, texts, ids) for part in chunks(table)), tmp / "pairs.csv")
         del table
-        write_csv(clusters, tmp / "clusters.csv")
+        write_csv((with_texts(part, texts, ids) for part in chunks(clusters)), tmp / "clusters.csv")
         summary["seconds"] = {**stages.seconds, "write": round(time.perf_counter() - write_start, 3)}
         summary["cpu_seconds"] = stages.cpu_seconds
         summary["seconds_total"] = round(time.perf_counter() - started, 3)

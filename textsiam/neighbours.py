@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
@@ -61,9 +62,12 @@ def scorable(embeddings: np.ndarray, similarity_fn: str) -> np.ndarray:
     An lstm tower gives NaN for a text with no known word, a static tower a zero vector: no evidence of
     what the text means, so such texts are neighbours of nothing.
     """
-    ok = np.isfinite(embeddings).all(axis=1)
-    if similarity_fn == "cosine":
-        ok &= np.abs(embeddings).max(axis=1, initial=0.0) > 0
+    ok = np.empty(len(embeddings), dtype=bool)
+    for start in range(0, len(embeddings), QUERY_CHUNK):  # in chunks: no second copy of a large matrix
+        part = embeddings[start:start + QUERY_CHUNK]
+        ok[start:start + QUERY_CHUNK] = np.isfinite(part).all(axis=1)
+        if similarity_fn == "cosine":
+            ok[start:start + QUERY_CHUNK] &= (part != 0).any(axis=1)
     return ok
 
 
@@ -148,27 +152,36 @@ def ann_pairs(x: np.ndarray, similarity_fn: str, threshold: float, *, top_k: int
     n = len(x)
     if n < 2:
         return Pairs.empty()
-    stored = _stored_form(x)
-    _, first, copy_of = np.unique(stored.view(np.dtype((np.void, stored.strides[0]))).ravel(),
-                                  return_index=True, return_inverse=True)
-    del stored
+    copy_of, _ = pd.factorize(_stored_hash(x))  # numbered by first appearance
+    _, first = np.unique(copy_of, return_index=True)  # so each form's first row, in row order
+    found = _ann_rows(x, first, similarity_fn, threshold, top_k, progress)
     if len(first) == n:
-        return _ann_distinct(x, similarity_fn, threshold, top_k, progress)
-    found = _ann_distinct(x[first], similarity_fn, threshold, top_k, progress)
-    return _with_copies(x, Pairs(first[found.a], first[found.b], found.score), copy_of.reshape(-1),
-                        similarity_fn, threshold)
+        return found
+    return _with_copies(x, found, copy_of, similarity_fn, threshold)
 
 
-def _stored_form(x: np.ndarray) -> np.ndarray:
-    """``x`` as the index stores it (float16), one contiguous row each."""
-    return np.ascontiguousarray(x, dtype=np.float16)
+def _stored_hash(x: np.ndarray, chunk: int = 16_384) -> np.ndarray:
+    """A 64-bit hash of each row as the index stores it (float16): equal for rows the index cannot tell apart.
+
+    Hashed in chunks, so no second copy of ``x`` is made; a collision (odds ~n²/2⁶⁴) would only join two
+    vectors whose pairs are all re-scored anyway.
+    """
+    weights = np.random.default_rng(0).integers(1, 2**63, size=x.shape[1], dtype=np.uint64) | np.uint64(1)
+    out = np.empty(len(x), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for start in range(0, len(x), chunk):
+            bits = np.ascontiguousarray(x[start:start + chunk], dtype=np.float16).view(np.uint16)
+            out[start:start + chunk] = (bits.astype(np.uint64) * weights).sum(axis=1)
+    return out
 
 
-def _ann_distinct(x: np.ndarray, similarity_fn: str, threshold: float, top_k: int, progress: bool | None) -> Pairs:
-    n = len(x)
+def _ann_rows(x: np.ndarray, rows: np.ndarray, similarity_fn: str, threshold: float, top_k: int,
+              progress: bool | None) -> Pairs:
+    """Pairs among ``x[rows]`` (``rows`` sorted), from an HNSW index of those rows alone."""
+    n = len(rows)
     if n < 2:
         return Pairs.empty()
-    index = _hnsw_index(x, similarity_fn, progress)
+    index = _hnsw_index(x, rows, similarity_fn, progress)
     found_a, found_b, found_s = [], [], []
     pending, k = np.arange(n), min(top_k, n - 1)
     with tqdm(total=n, desc="search (hnsw)", unit="text", disable=_disable(progress)) as bar:
@@ -176,28 +189,28 @@ def _ann_distinct(x: np.ndarray, similarity_fn: str, threshold: float, top_k: in
             index.hnsw.efSearch = max(EF_SEARCH, k + 1)
             crowded = []
             for start in range(0, len(pending), QUERY_CHUNK):
-                rows = pending[start:start + QUERY_CHUNK]
-                keys = index.search(x[rows], k + 1)[1]
-                a = np.repeat(rows, keys.shape[1])
+                queries = pending[start:start + QUERY_CHUNK]
+                keys = index.search(x[rows[queries]], k + 1)[1]
+                a = np.repeat(queries, keys.shape[1])
                 b = keys.reshape(-1)
                 valid = (b >= 0) & (a != b)  # faiss pads missing results with -1
                 score = np.full(len(b), -np.inf, dtype=np.float32)
-                score[valid] = pair_scores(x, a[valid], b[valid], similarity_fn)
-                hit = (score >= threshold).reshape(len(rows), -1)
+                score[valid] = pair_scores(x, rows[a[valid]], rows[b[valid]], similarity_fn)
+                hit = (score >= threshold).reshape(len(queries), -1)
                 full = hit.sum(axis=1) >= k  # every candidate reached the threshold: there may be more
                 if k < n - 1:
-                    crowded.append(rows[full])
+                    crowded.append(queries[full])
                     hit[full] = False  # asked again below, with more candidates
                 else:
                     full[:] = False
                 hit = hit.reshape(-1)
-                found_a.append(a[hit])
-                found_b.append(b[hit])
+                found_a.append(rows[a[hit]])
+                found_b.append(rows[b[hit]])
                 found_s.append(score[hit])
-                bar.update(len(rows) - int(full.sum()))
+                bar.update(len(queries) - int(full.sum()))
             pending = np.concatenate(crowded) if crowded else np.empty(0, dtype=np.int64)
             k = min(k * GROWTH, n - 1)
-    return _canonical(np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_s), n)
+    return _canonical(np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_s), len(x))
 
 
 def _with_copies(x: np.ndarray, found: Pairs, copy_of: np.ndarray, similarity_fn: str, threshold: float) -> Pairs:
@@ -219,8 +232,9 @@ def _with_copies(x: np.ndarray, found: Pairs, copy_of: np.ndarray, similarity_fn
     return _canonical(a[keep], b[keep], score[keep], len(x))
 
 
-def _hnsw_index(x: np.ndarray, similarity_fn: str, progress: bool | None):
-    """A FAISS HNSW index of ``x``, vectors stored as float16, in the model's metric."""
+def _hnsw_index(x: np.ndarray, rows: np.ndarray, similarity_fn: str, progress: bool | None):
+    """A FAISS HNSW index of ``x[rows]`` (position i holds row ``rows[i]``), stored as float16, in the model's
+    metric."""
     try:
         import faiss
     except ImportError:
@@ -230,10 +244,10 @@ def _hnsw_index(x: np.ndarray, similarity_fn: str, progress: bool | None):
     index = faiss.IndexHNSWSQ(x.shape[1], faiss.ScalarQuantizer.QT_fp16, HNSW_M, metric)
     index.hnsw.efConstruction = EF_CONSTRUCTION
     index.train(x[:1])  # float16 needs no training, but faiss wants the call
-    with tqdm(total=len(x), desc="index (hnsw)", unit="text", disable=_disable(progress)) as bar:
-        for start in range(0, len(x), QUERY_CHUNK):
-            index.add(x[start:start + QUERY_CHUNK])
-            bar.update(min(QUERY_CHUNK, len(x) - start))
+    with tqdm(total=len(rows), desc="index (hnsw)", unit="text", disable=_disable(progress)) as bar:
+        for start in range(0, len(rows), QUERY_CHUNK):
+            index.add(x[rows[start:start + QUERY_CHUNK]])
+            bar.update(min(QUERY_CHUNK, len(rows) - start))
     return index
 
 

@@ -32,8 +32,8 @@ def dedup_command(
                                                 "components: every found pair ends in one cluster, but "
                                                 "chains (A~B, B~C) can merge unrelated texts."),
     method: str = typer.Option("auto", help="Neighbour search: exact (every pair, by brute force), ann "
-                                            "(usearch HNSW, ~98% of the pairs, far faster on large inputs), "
-                                            "or auto (exact below 20,000 distinct texts)."),
+                                            "(FAISS HNSW: nearly every pair, far faster on large inputs; "
+                                            "docs/dedup.md), or auto (exact below 20,000 distinct texts)."),
     cache_dir: Path = typer.Option(None, show_default="~/.cache/textsiam/embeddings", help="Embedding cache folder."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the embedding cache."),
     batch_size: int = typer.Option(None, show_default="1024 for a static tower, else 64",
