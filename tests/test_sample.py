@@ -86,3 +86,20 @@ def test_demo_examples_are_unseen(sample: pd.DataFrame):
     assert len(examples) >= 4
     assert not seen & set(examples.iloc[:, :2].stack().map(duplicate_key))
     assert examples.iloc[:, :2].stack().map(lambda text: bool(re.search(r"[\u4e00-\u9fff]", text))).any()
+
+
+def test_demo_formatter_prints_one_aligned_line_per_pair(tmp_path: Path):
+    spec = importlib.util.spec_from_file_location("show_scored", ROOT / "scripts" / "show_scored.py")
+    show_scored = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(show_scored)
+    scored = tmp_path / "scored.csv"
+    pd.DataFrame({"question1": ["如何学习Python？", "How do I learn Python?", ""],
+                  "question2": ["怎样学好Python？", "How do I uninstall Python?", "Why?"],
+                  "score": [0.9, 0.4, None], "probability": [0.97, 0.12, None], "is_duplicate": [1, 0, None],
+                  "reason": ["", "", "empty question1"]}).to_csv(scored, index=False)
+    lines = show_scored.scored_table(str(scored)).splitlines()
+    assert lines[0].split() == ["text", "1", "text", "2", "probability", "duplicate"]
+    assert [line.split()[-2:] for line in lines[1:3]] == [["0.970", "yes"], ["0.120", "no"]]
+    assert lines[3].endswith("-")
+    # Chinese characters take two terminal columns: the probability column lines up in every row.
+    assert len({show_scored.display_width(line.rsplit(maxsplit=1)[0]) for line in lines}) == 1
