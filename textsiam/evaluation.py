@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .data import read_pairs
-from .errors import TextsiamError, check_positive
+from .errors import check_positive
 from .files import atomic_path, check_output
 from .metrics import binary_metrics
 from .model import SiameseModel, load
@@ -26,10 +26,7 @@ def evaluate_pairs(model: SiameseModel, pairs: pd.DataFrame, *, threshold: float
 
     A model with a calibration also gets the Brier score and ECE of its probabilities.
     """
-    threshold = model.threshold if threshold is None else threshold
-    if threshold is None:
-        raise TextsiamError("this model has no saved threshold (it was not trained by textsiam); "
-                            "pass --threshold.")
+    threshold = model.decision_threshold(threshold)
     scores = model.score(pairs["text1"].tolist(), pairs["text2"].tolist(), batch_size=batch_size,
                          show_progress_bar=len(pairs) > PROGRESS_MIN_PAIRS)
     labels = pairs["label"].to_numpy()

@@ -78,8 +78,8 @@ def load_sentence_transformer(name_or_dir: str | Path, *, device: str | None = N
     from sentence_transformers import SentenceTransformer
 
     resolved = resolve_model(name_or_dir)
-    if Path(resolved).is_dir():
-        check_model_dir(Path(resolved))
+    if Path(resolved).exists():
+        check_model_dir(Path(resolved))  # a file instead of a directory is refused there
     try:
         return SentenceTransformer(resolved, device=device or "cpu", trust_remote_code=False,
                                    model_kwargs={"use_safetensors": True}, **kwargs)

@@ -102,11 +102,20 @@ class SiameseModel:
         embeddings, codes = self.encode_distinct([*text1, *text2], **options)
         return self.similarity(embeddings[codes[: len(text1)]], embeddings[codes[len(text1):]])
 
-    def predict(self, text1: Sequence[str], text2: Sequence[str], **kwargs) -> np.ndarray:
-        """1 where the score reaches the saved threshold, else 0."""
+    def decision_threshold(self, override: float | None = None) -> float:
+        """``override`` if given, else the saved threshold; a model without one (not trained by textsiam) is refused."""
+        if override is not None:
+            return float(override)
         if self.threshold is None:
-            raise TextsiamError("this model has no saved threshold; pass --threshold.")
-        return (self.score(text1, text2, **kwargs) >= self.threshold).astype(np.int64)
+            raise TextsiamError("this model has no saved threshold (it was not trained by textsiam); "
+                                "pass --threshold.")
+        return self.threshold
+
+    def predict(self, text1: Sequence[str], text2: Sequence[str], *, threshold: float | None = None,
+                **kwargs) -> np.ndarray:
+        """1 where the score reaches the threshold (the saved one unless given), else 0."""
+        cut = self.decision_threshold(threshold)
+        return (self.score(text1, text2, **kwargs) >= cut).astype(np.int64)
 
     def save(self, path: str | Path) -> None:
         """Write the SentenceTransformer directory and textsiam.json beside it (safetensors weights)."""

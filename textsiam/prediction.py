@@ -73,9 +73,7 @@ def predict_file(model: str | Path | SiameseModel, input_path: str | Path, outpu
     if Path(input_path).resolve() == output.resolve():
         raise TextsiamError(f"{output}: the output would replace the input file; choose another --output.")
     model = model if isinstance(model, SiameseModel) else load(model)
-    threshold = model.threshold if threshold is None else threshold
-    if threshold is None:
-        raise TextsiamError("this model has no saved threshold (it was not trained by textsiam); pass --threshold.")
+    threshold = model.decision_threshold(threshold)
     wanted = predict_columns(model)
     if model.calibration is None:
         logger.info("this model has no calibration (trained by an older textsiam, or not by textsiam): "

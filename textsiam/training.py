@@ -210,6 +210,7 @@ def build_trainer(config: TrainConfig, encoder, dataset, loss, dev_pairs: pd.Dat
         greater_is_better=True,
         logging_steps=max(1, min(50, interval)),
         report_to="none",
+        disable_tqdm=False,  # the quiet CLI silences transformers' logging, which would also hide this bar
         batch_sampler=sampler_for(config.loss_spec.name),
         multi_dataset_batch_sampler=ProportionalBalancedBatchSampler,
         router_mapping={c: ROUTES[c] for c in first.column_names if c in ROUTES} if config.arch == "pseudo" else {},
