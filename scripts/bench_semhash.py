@@ -141,7 +141,10 @@ def main() -> None:
     csv = csv_for(f"semhash_{keep}_pairs", table, args.workdir)
     figures = {"rows": len(table), "labelled_pairs": keep, "labelled_duplicates": int(labelled.label.sum()),
                "model": args.model, "threshold": threshold, "threads": args.threads,
-               "machine": f"{os.cpu_count()} CPU cores, no GPU", "tools": {}}
+               "machine": f"{os.cpu_count()} CPU cores, no GPU",
+               "note": "semhash's usearch index (through vicinity) adds and searches on all cores whatever --threads; "
+                       "wall seconds are only comparable on an otherwise idle machine",
+               "tools": {}}
     for tool, clustering in (("textsiam", "star"), ("textsiam", "components"), ("semhash", "star")):
         name = tool if tool == "semhash" else f"textsiam_{clustering}"
         run = run_worker(tool, args, csv, args.workdir / f"semhash_bench_{name}", clustering)

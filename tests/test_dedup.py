@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -153,10 +154,16 @@ def test_scores_are_the_models_scores_of_the_raw_texts(tmp_path):
     assert set(pairs[pairs.exact].row_b) == {1, 4}
 
 
-def test_counts_say_what_happened_to_every_row(tmp_path, model):
+def test_counts_say_what_happened_to_every_row(tmp_path, model, caplog):
     """Issue 9 #7: rows read, written and rejected are counted, not constants."""
     texts = [*TEXTS, "zz unknown words", "w5 w6"]  # row 8: no known word -> zero vector -> cannot be scored
-    summary, pairs, clusters = run(tmp_path, model, texts=texts)
+    textsiam_logger = logging.getLogger("textsiam")
+    textsiam_logger.addHandler(caplog.handler)  # the CLI tests stop it propagating to the root logger
+    try:
+        summary, pairs, clusters = run(tmp_path, model, texts=texts)
+    finally:
+        textsiam_logger.removeHandler(caplog.handler)
+    assert "1 distinct text(s) got no usable vector from the model (first at row 8)" in caplog.text
     assert summary["rows_read"] == 10 and summary["rows_written"] == len(clusters) == 10
     assert summary["rows_rejected"] == 3  # two empty texts and one the model cannot embed
     assert (summary["empty_rows"], summary["unscorable_rows"], summary["unscorable_texts"]) == (2, 1, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import resource
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +23,8 @@ from .errors import TextsiamError, check_choice, check_positive
 from .files import atomic_path, check_output
 from .neighbours import METHODS, METRICS, TOP_K, Pairs, find_pairs, pair_scores, scorable, search_space
 from .text import clean_texts, duplicate_key
+
+logger = logging.getLogger("textsiam")
 
 TEXT_COLUMNS = ("text", "question", "sentence")  # tried in this order when --column is not given
 ID_COLUMNS = ("id", "qid", "question_id")  # copied into the outputs when --id-column is not given
@@ -224,6 +227,10 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
         self_score[usable] = pair_scores(x, np.arange(len(x)), np.arange(len(x)), similarity_fn)
         del x, found
     unscorable = np.setdiff1d(np.arange(len(groups.texts)), usable)
+    if len(unscorable):
+        logger.warning("%d distinct text(s) got no usable vector from the model (first at row %d); each stays "
+                       "alone in its cluster and is counted in rows_rejected.", len(unscorable),
+                       int(groups.first_row[unscorable[0]]))
     groups.uid[np.isin(groups.uid, unscorable)] = -1  # rows the model cannot embed stand alone, like empty ones
     with stages("cluster"):
         labels, rep = cluster(len(groups.texts), pairs, clustering)
@@ -237,6 +244,7 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
         **_counts(groups, clusters, empty_rows, len(unscorable)), "texts_encoded": n_encoded,
         "texts_from_cache": len(groups.texts) - n_encoded, "pairs": len(table), "near_pairs": len(pairs),
     }
+    del pairs, labels, rep
     write_start = time.perf_counter()
     with atomic_path(output_dir, directory=True) as tmp:
         write_csv((with_texts(part, texts, ids) for part in chunks(table)), tmp / "pairs.csv")

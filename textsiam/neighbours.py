@@ -210,7 +210,16 @@ def _ann_rows(x: np.ndarray, rows: np.ndarray, similarity_fn: str, threshold: fl
                 bar.update(len(queries) - int(full.sum()))
             pending = np.concatenate(crowded) if crowded else np.empty(0, dtype=np.int64)
             k = min(k * GROWTH, n - 1)
-    return _canonical(np.concatenate(found_a), np.concatenate(found_b), np.concatenate(found_s), len(x))
+    del index  # before merging the pairs: both are large at a million texts
+    return _canonical(_concatenate_and_clear(found_a), _concatenate_and_clear(found_b),
+                      _concatenate_and_clear(found_s), len(x))
+
+
+def _concatenate_and_clear(parts: list[np.ndarray]) -> np.ndarray:
+    """One array from ``parts``, emptying the list so the parts are freed at once."""
+    whole = np.concatenate(parts)
+    parts.clear()
+    return whole
 
 
 def _with_copies(x: np.ndarray, found: Pairs, copy_of: np.ndarray, similarity_fn: str, threshold: float) -> Pairs:
