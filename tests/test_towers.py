@@ -9,6 +9,7 @@ import pytest
 import torch
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer import losses
+from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
 from textsiam.towers import build_encoder, learn_tokenizer, static_modules, unencodable, warn_unencodable
 
@@ -97,3 +98,14 @@ def test_static_distilled_from_a_sentence_transformer_fine_tunes_and_reloads(tmp
     # the teacher's vocabulary has no Chinese: such text is all [UNK], flagged, and still finite
     assert 0 in unencodable(encoder, ["如何学习", "learn python"])
     assert np.isfinite(encoder.encode(["如何学习"])).all()
+
+
+def test_train_with_only_tower_static_learns_the_sample_pairs(tmp_path, pairs_csv):
+    from textsiam.training import train
+
+    model = train(data=str(pairs_csv), tower="static", output=str(tmp_path / "model"), epochs=3, seed=3,
+                  dev_fraction=0.2, test_fraction=0.2)
+    assert model.metadata["config"]["learning_rate"] == 2e-2  # the static tower's own default
+    reloaded = SentenceTransformer(str(tmp_path / "model"), device="cpu")
+    assert isinstance(reloaded[0], StaticEmbedding)
+    assert model.metadata["metrics"]["test"]["roc_auc"] > 0.7

@@ -14,6 +14,7 @@ loads itself (``TransformersTokenizerWrapper``), so even the subword lstm needs 
 from __future__ import annotations
 
 import logging
+import string
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -93,6 +94,12 @@ def _freeze_lower_layers(model, frozen_layers: float) -> None:
 def word_tokenizer(vocab: Iterable[str] = ()) -> WhitespaceTokenizer:
     """Lower-casing whitespace tokenizer that keeps stop words (used for hand-built bag-of-words towers)."""
     return WhitespaceTokenizer(vocab=list(vocab), stop_words=[], do_lower_case=True)
+
+
+def _words(text: str) -> list[str]:
+    """The word forms WhitespaceTokenizer looks up: lower-cased, outer punctuation stripped, none empty."""
+    words = (token.strip(string.punctuation) for token in text.lower().split())
+    return [word for word in words if word]
 
 
 def learn_tokenizer(texts: Iterable[str], *, kind: str = "wordpiece", vocab_size: int = 30_000,
@@ -192,16 +199,15 @@ def load_glove(source: str) -> tuple[list[str], np.ndarray]:
     return words, np.stack(vectors)
 
 
-def token_vectors(tokenizer: Tokenizer, *, model_name: str | None = None, embeddings: str | None = None,
+def token_vectors(tokens: list[str], *, model_name: str | None = None, embeddings: str | None = None,
                   embedding_dim: int = 128, seed: int = 42) -> np.ndarray:
-    """One starting vector per token of ``tokenizer``.
+    """One starting vector per token (``tokens`` in id order; id 0 is padding).
 
     From a teacher (``model_name``): its model2vec distillation's embedding of the token's text. From GloVe
     (``embeddings``): the word's vector where the token is a GloVe word. Tokens either leaves out, and all
     tokens with neither, start random at the scale of the known vectors.
     """
-    tokens = [token for token, _ in sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])]
-    words = [token.removeprefix("##").removeprefix("\u2581") for token in tokens]
+    words = [token.removeprefix("##") for token in tokens]
     rng = np.random.default_rng(seed)
     known = np.zeros(len(tokens), dtype=bool)
     if model_name:
@@ -230,27 +236,36 @@ def token_vectors(tokenizer: Tokenizer, *, model_name: str | None = None, embedd
 def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, embeddings: str | None = None,
                  tokenizer: str = "wordpiece", vocab_size: int = 30_000, cjk_chars: bool = True,
                  max_token_chars: int | None = None, embedding_dim: int = 128, hidden_dim: int = 150,
-                 pooling: str = "mean", max_length: int = 64, update_embeddings: bool = True, seed: int = 42) -> list:
+                 pooling: str = "mean", max_length: int = 64, update_embeddings: bool = True, subwords: bool = True,
+                 seed: int = 42) -> list:
     """Subword WordEmbeddings + BiLSTM + pooling; token vectors start from a teacher, GloVe or at random.
 
     The tokenizer is learnt on the training texts (any script; no word is out of vocabulary) and puts
     ``[BOS]`` before every text, so an empty or all-unknown text still encodes to a real vector.
+    ``subwords=False`` uses whitespace words instead (only texts with spaces; unknown words are dropped):
+    pseudo-siamese towers need it, because sentence-transformers' WordEmbeddings hands the Router's ``task``
+    to the subword tokenizer's wrapper, which refuses it once the model is reloaded.
     """
     import torch
     from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
-    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, cjk_chars=cjk_chars,
-                                 max_token_chars=max_token_chars)
-    vocabulary.post_processor = processors.TemplateProcessing(single=f"{BOS} $A",
-                                                              special_tokens=[(BOS, vocabulary.token_to_id(BOS))])
-    weights = token_vectors(vocabulary, model_name=model_name, embeddings=embeddings, embedding_dim=embedding_dim,
+    if subwords:
+        vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, cjk_chars=cjk_chars,
+                                     max_token_chars=max_token_chars)
+        vocabulary.post_processor = processors.TemplateProcessing(
+            single=f"{BOS} $A", special_tokens=[(BOS, vocabulary.token_to_id(BOS))])
+        tokens = [token for token, _ in sorted(vocabulary.get_vocab().items(), key=lambda item: item[1])]
+        fast = PreTrainedTokenizerFast(tokenizer_object=vocabulary, unk_token=UNK, pad_token=PAD, bos_token=BOS)
+        text_tokenizer = TransformersTokenizerWrapper(fast)  # saved under its own (built-in) class name
+        # The trainer's collator passes task=... down to tokenize(), which the built-in wrapper does not accept.
+        text_tokenizer.tokenize = lambda text, **_: fast(text)["input_ids"]
+    else:
+        tokens = [PAD, *sorted({word for text in train_texts for word in _words(text)})]
+        text_tokenizer = word_tokenizer(tokens)
+    weights = token_vectors(tokens, model_name=model_name, embeddings=embeddings, embedding_dim=embedding_dim,
                             seed=seed)
-    fast = PreTrainedTokenizerFast(tokenizer_object=vocabulary, unk_token=UNK, pad_token=PAD, bos_token=BOS)
-    wrapper = TransformersTokenizerWrapper(fast)  # saved under its own (built-in) class name
-    # The trainer's collator passes task=... down to tokenize(), which the built-in wrapper does not accept.
-    wrapper.tokenize = lambda text, **_: fast(text)["input_ids"]
-    word_embeddings = WordEmbeddings(wrapper, weights, update_embeddings=update_embeddings,
+    word_embeddings = WordEmbeddings(text_tokenizer, weights, update_embeddings=update_embeddings,
                                      max_seq_length=max_length)
     with torch.random.fork_rng(devices=[]):  # seeded LSTM init (torch's own seed differs per process)
         torch.manual_seed(seed)
@@ -278,8 +293,9 @@ def build_encoder(tower: str, *, arch: str = "siamese", model_name: str | None =
         if tower == "static":
             return static_modules(texts, model_name=model_name, max_length=max_length or 256, seed=seed,
                                   **tower_options)
+        options = {"subwords": False, **tower_options} if arch == "pseudo" else tower_options
         return lstm_modules(texts, model_name=model_name, embeddings=embeddings, max_length=max_length or 64,
-                            seed=seed, **tower_options)
+                            seed=seed, **options)
 
     sides = train_texts or ([], [])
     if arch == "siamese":
