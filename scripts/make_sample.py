@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ROOT / "scripts" / "sample_texts.txt"
 OUTPUT = ROOT / "data" / "sample_pairs.csv"
-HARD_NEGATIVES_PER_FAMILY = 7
-EASY_NEGATIVES_PER_BLOCK = 6
+HARD_NEGATIVES_PER_FAMILY = 10
+EASY_NEGATIVES_PER_BLOCK = 8
 SEED = 13
 
 Family = list[list[str]]
