@@ -18,6 +18,7 @@ scripts/results/quality.json and quality.md, with the thread count used.
 
     OMP_NUM_THREADS=2 python scripts/bench_quality.py --threads 2                      # everything
     python scripts/bench_quality.py --only static,lstm --datasets qqp --max-train-pairs 2000   # a quick check
+    python scripts/bench_quality.py --only bert,st-recipe --bert-train-pairs 10000 --merge     # one section more
 """
 
 from __future__ import annotations
@@ -317,6 +318,7 @@ def main() -> None:
     parser.add_argument("--bert-train-pairs", type=int, default=None, help="bert and st-recipe train on a sample")
     parser.add_argument("--recipe-epochs", type=float, default=1.0, help="epochs of st-recipe")
     parser.add_argument("--output", type=Path, default=RESULTS / "quality", help="writes OUTPUT.json and OUTPUT.md")
+    parser.add_argument("--merge", action="store_true", help="keep OUTPUT.json's other results (sections run apart)")
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "DATASET", "JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -345,6 +347,11 @@ def main() -> None:
                                {"method": method, "dataset": dataset, "error": f"exit code {done.returncode}"})
             print(json.dumps(results[-1]), flush=True)
     args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.merge and args.output.with_suffix(".json").exists():  # sections run separately end up in one table
+        ran = {(r["method"], r["dataset"]) for r in results}
+        earlier = json.loads(args.output.with_suffix(".json").read_text())["results"]
+        results = [r for r in earlier if (r["method"], r["dataset"]) not in ran] + results
+        results.sort(key=lambda r: (list(DATASETS).index(r["dataset"]), METHODS.index(r["method"])))
     meta = {"threads": args.threads, "max_train_pairs": args.max_train_pairs, "bert_train_pairs": args.bert_train_pairs,
             "recipe_epochs": args.recipe_epochs, "seed": args.seed, "minilm_note": MINILM_NOTE}
     args.output.with_suffix(".json").write_text(json.dumps({"settings": meta, "results": results}, indent=2))
