@@ -5,6 +5,7 @@ and `report` writes scripts/results/dedup.md from it.
     python scripts/bench_dedup.py ann --rows 200000            # faiss vs usearch on its vectors: pick the index
     python scripts/bench_dedup.py quality                      # QQP: recall / false merges, star vs components
     python scripts/bench_dedup.py scale --rows 1000000 --threads 2   # wall, peak RSS, recall vs exact search
+    python scripts/bench_dedup.py density --rows 1000000       # partners per text at each threshold
     python scripts/bench_dedup.py report
 
 The model is a static-embedding tower distilled from all-MiniLM-L6-v2 with model2vec (256 dimensions after
@@ -315,7 +316,8 @@ def part_scale(args: argparse.Namespace) -> dict:
         results[str(n)] = {"model": args.model, "threads": args.threads, "wall_seconds": run["wall_seconds"],
                            "peak_rss_mb": run["peak_rss_mb"], "cpu_seconds": run["cpu_seconds"],
                            "load_average_after": run["load_average_after"], "summary": summary,
-                           "recall_vs_exact": recall_vs_exact(csv, out, args.model, summary["threshold"], cache)}
+                           "recall_vs_exact": None if args.skip_recall else
+                           recall_vs_exact(csv, out, args.model, summary["threshold"], cache)}
         print(json.dumps(results[str(n)], indent=1, default=float), flush=True)
     return results
 
@@ -355,6 +357,42 @@ def recall_vs_exact(csv: Path, out: Path, model_dir: str, threshold: float, cach
     hit = np.isin(truth, found.row_a.to_numpy() * n + found.row_b.to_numpy())
     return {"sampled_texts": len(queries), "exact_pairs": len(truth),
             "recall": round(float(hit.mean()), 4) if len(truth) else None}
+
+
+def part_density(args: argparse.Namespace) -> dict:
+    """How many distinct texts score at or above each threshold with a sampled text, on the ``--rows`` rows
+    of `scale` (vectors from its cache): what a threshold asks of the search and of pairs.csv."""
+    import torch
+
+    import textsiam
+    from textsiam.cache import EmbeddingCache, embed_texts, model_fingerprint
+    from textsiam.dedup import collapse, read_column
+    from textsiam.neighbours import search_space
+
+    n = args.rows[0]
+    texts, _ = read_column(csv_for(f"rows_{n}", synthetic_rows(n), args.workdir), "question", [])
+    groups = collapse(texts)
+    model = textsiam.load(args.model)
+    cache = EmbeddingCache(args.workdir / f"cache_scale_{n}", model_fingerprint(model.encoder))
+    x = search_space(embed_texts(model, groups.texts, cache=cache, progress=False)[0], "cosine")
+    queries = np.random.default_rng(0).choice(len(x), 500, replace=False)
+    thresholds = (model.threshold, 0.8, 0.85, 0.9, 0.95)
+    counts = np.zeros((len(thresholds), len(queries)), dtype=np.int64)
+    with torch.inference_mode():
+        for s in range(0, len(queries), 100):
+            q = queries[s:s + 100]
+            scores = torch.from_numpy(x[q]) @ torch.from_numpy(x).T
+            scores[torch.arange(len(q)), torch.from_numpy(q)] = -2
+            for i, threshold in enumerate(thresholds):
+                counts[i, s:s + 100] = (scores >= threshold).sum(dim=1).numpy()
+    result = {"rows": n, "distinct_texts": len(x), "sampled_texts": len(queries), "partners_per_text": {}}
+    for threshold, count in zip(thresholds, counts, strict=True):
+        result["partners_per_text"][f"{threshold:.4f}"] = {
+            "mean": round(float(count.mean()), 1), "median": float(np.median(count)),
+            "p99": float(np.percentile(count, 99)), "max": int(count.max()),
+            "pairs_estimate": int(count.mean() * len(x) / 2)}
+    print(json.dumps(result, indent=1))
+    return {str(n): result}
 
 
 # --- results -------------------------------------------------------------------------------------------
@@ -403,6 +441,13 @@ def write_report() -> None:
                   f"{s['seconds']}; {s['unique_texts']} distinct texts, {s['near_pairs']} near pairs, "
                   f"{s['pairs']} pairs, {s['clusters']} clusters (largest {s['largest_cluster']}); recall vs exact "
                   f"search: {r['recall_vs_exact']}", ""]
+    for n, r in data.get("density", {}).items():
+        lines += [f"## Partners per distinct text: {r['distinct_texts']} distinct texts of {n} rows, "
+                  f"{r['sampled_texts']} sampled", "", "| threshold | mean | median | p99 | max | pairs (est.) |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {t} | {c['mean']} | {c['median']} | {c['p99']} | {c['max']} | {c['pairs_estimate']} |"
+                  for t, c in r["partners_per_text"].items()]
+        lines.append("")
     RESULTS.with_suffix(".md").write_text("\n".join(lines))
 
 
@@ -411,18 +456,20 @@ def main() -> None:
         worker_main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["model", "ann", "quality", "scale", "report"])
+    parser.add_argument("part", choices=["model", "ann", "quality", "scale", "density", "report"])
     parser.add_argument("--model", default=str(STATIC_MODEL), help="Model directory (default: the static tower).")
     parser.add_argument("--threshold", type=float, help="Instead of the model's saved threshold.")
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000])
     parser.add_argument("--clustering", default="star")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads of the timed process.")
+    parser.add_argument("--skip-recall", action="store_true", help="scale: no exact search afterwards.")
     args = parser.parse_args()
     if args.part == "report":
         write_report()
         return
-    part = {"model": part_model, "ann": part_ann, "quality": part_quality, "scale": part_scale}[args.part]
+    part = {"model": part_model, "ann": part_ann, "quality": part_quality, "scale": part_scale,
+            "density": part_density}[args.part]
     save(args.part, part(args))
     write_report()
 

@@ -159,11 +159,13 @@ def chunks(table: pd.DataFrame) -> Iterator[pd.DataFrame]:
 
 
 class _Stages:
-    """Wall-clock and CPU seconds (all threads of this process) spent in each named stage."""
+    """Wall-clock and CPU seconds (all threads of this process) spent in each named stage, and the peak
+    memory so far at its end (the stage where it jumps is the one that set it)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.cpu_seconds: dict[str, float] = {}
+        self.peak_memory_mb: dict[str, float] = {}
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -171,6 +173,7 @@ class _Stages:
         yield
         self.seconds[name] = round(time.perf_counter() - start, 3)
         self.cpu_seconds[name] = round(time.process_time() - cpu, 3)
+        self.peak_memory_mb[name] = peak_memory_mb()
 
 
 def peak_memory_mb() -> float:
@@ -252,6 +255,7 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
         write_csv((with_texts(part, texts, ids) for part in chunks(clusters)), tmp / "clusters.csv")
         summary["seconds"] = {**stages.seconds, "write": round(time.perf_counter() - write_start, 3)}
         summary["cpu_seconds"] = stages.cpu_seconds
+        summary["peak_memory_mb_after"] = {**stages.peak_memory_mb, "write": peak_memory_mb()}
         summary["seconds_total"] = round(time.perf_counter() - started, 3)
         summary["cpu_seconds_total"] = round(time.process_time() - started_cpu, 3)
         summary["rows_per_second"] = round(len(texts) / max(summary["seconds_total"], 1e-9), 1)

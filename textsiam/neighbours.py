@@ -104,12 +104,22 @@ def _block_scores(queries: torch.Tensor, corpus: torch.Tensor, metric: str) -> t
 
 
 def _canonical(a: np.ndarray, b: np.ndarray, score: np.ndarray, n: int) -> Pairs:
-    """Drop self-pairs, order each pair (low, high), keep one copy of pairs found from both ends."""
+    """Drop self-pairs, order each pair (low, high), keep one copy of pairs found from both ends.
+
+    Works on one int64 key per pair (low * n + high), so the peak stays near 40 bytes per pair found: at a
+    million texts the pairs, not the vectors, are what memory is spent on.
+    """
     keep = a != b
-    a, b, score = a[keep], b[keep], score[keep]
-    low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-    _, first = np.unique(low * n + high, return_index=True)  # sorted by (low, high)
-    return Pairs(low[first], high[first], score[first].astype(np.float32))
+    key = np.minimum(a, b)[keep].astype(np.int64) * n + np.maximum(a, b)[keep]
+    score = score[keep]
+    del a, b, keep
+    order = np.argsort(key, kind="stable")
+    key, score = key[order], score[order]
+    del order
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    key, score = key[first], score[first]
+    return Pairs(key // n, key % n, score.astype(np.float32))
 
 
 # --- search --------------------------------------------------------------------------------------------
@@ -204,8 +214,8 @@ def _ann_rows(x: np.ndarray, rows: np.ndarray, similarity_fn: str, threshold: fl
                 else:
                     full[:] = False
                 hit = hit.reshape(-1)
-                found_a.append(rows[a[hit]])
-                found_b.append(rows[b[hit]])
+                found_a.append(rows[a[hit]].astype(np.int32))  # row numbers fit: half the memory
+                found_b.append(rows[b[hit]].astype(np.int32))
                 found_s.append(score[hit])
                 bar.update(len(queries) - int(full.sum()))
             pending = np.concatenate(crowded) if crowded else np.empty(0, dtype=np.int64)
