@@ -35,7 +35,7 @@ from textsiam.metrics import choose_threshold, ranking_metrics
 from textsiam.model import SiameseModel
 from textsiam.splits import with_sampled_negatives
 from textsiam.text import group_key
-from textsiam.training import TrainConfig, split_pairs, train
+from textsiam.training import TrainConfig, load_splits, train
 
 SEMEVAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016_cqa_subtaskB"
 MINILM_NOTE = ("all-MiniLM-L6-v2 was trained on Quora duplicates and other QA/forum data (possibly "
@@ -101,7 +101,7 @@ def run_zero_shot(data: Path, args: argparse.Namespace) -> dict:
     from sentence_transformers import SentenceTransformer
 
     config = TrainConfig(data=str(data), tower="bert", seed=args.seed, loss="in-batch-negatives")
-    pairs = split_pairs(read_pairs(data, require_label=False), config)
+    pairs = load_splits(config)
     model = SiameseModel(SentenceTransformer(resolve_model("minilm"), device="cpu"))
     model.encoder.max_seq_length = args.max_length
     dev = with_sampled_negatives(pairs[pairs["split"] == "dev"], seed=args.seed)
