@@ -322,6 +322,17 @@ def part_scale(args: argparse.Namespace) -> dict:
     return results
 
 
+def part_recall(args: argparse.Namespace) -> dict:
+    """``recall_vs_exact`` for the last `scale` run of ``--rows`` in ``--workdir`` (run with --skip-recall)."""
+    n = args.rows[0]
+    result = json.loads(RESULTS.read_text())["scale"][str(n)]
+    result["recall_vs_exact"] = recall_vs_exact(args.workdir / f"rows_{n}.csv", args.workdir / f"scale_{n}",
+                                                args.model, result["summary"]["threshold"],
+                                                args.workdir / f"cache_scale_{n}")
+    print(result["recall_vs_exact"])
+    return {str(n): result}
+
+
 def recall_vs_exact(csv: Path, out: Path, model_dir: str, threshold: float, cache: Path) -> dict:
     """Share of the exact search's pairs, for ``SAMPLED_QUERIES`` sampled distinct texts, found in pairs.csv."""
     import torch
@@ -456,7 +467,7 @@ def main() -> None:
         worker_main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["model", "ann", "quality", "scale", "density", "report"])
+    parser.add_argument("part", choices=["model", "ann", "quality", "scale", "recall", "density", "report"])
     parser.add_argument("--model", default=str(STATIC_MODEL), help="Model directory (default: the static tower).")
     parser.add_argument("--threshold", type=float, help="Instead of the model's saved threshold.")
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000])
@@ -469,8 +480,8 @@ def main() -> None:
         write_report()
         return
     part = {"model": part_model, "ann": part_ann, "quality": part_quality, "scale": part_scale,
-            "density": part_density}[args.part]
-    save(args.part, part(args))
+            "recall": part_recall, "density": part_density}[args.part]
+    save("scale" if args.part == "recall" else args.part, part(args))
     write_report()
 
 
