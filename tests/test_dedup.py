@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -280,7 +283,13 @@ def test_texts_with_quotes_commas_and_line_breaks_survive_the_csv(tmp_path, mode
 
 def test_outputs_written_in_chunks_equal_one_piece(tmp_path, model, monkeypatch):
     _, pairs, clusters = run(tmp_path, model, name="whole")
-    monkeypatch.setattr("textsiam.dedup.WRITE_CHUNK", 2)
+    monkeypatch.setattr(importlib.import_module("textsiam.dedup"), "WRITE_CHUNK", 2)
     _, pairs_chunked, clusters_chunked = run(tmp_path, model, name="chunked")
     pd.testing.assert_frame_equal(pairs, pairs_chunked)
     pd.testing.assert_frame_equal(clusters, clusters_chunked)
+
+
+def test_top_level_dedup_stays_the_function():
+    """textsiam.dedup is both the lazy API function and the module's name: the function must win."""
+    code = "import textsiam; first = textsiam.dedup; assert callable(first) and textsiam.dedup is first"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -20,5 +20,7 @@ __all__ = ["TextsiamError", *_API]
 
 def __getattr__(name: str) -> Any:
     if name in _API:
-        return getattr(import_module(f".{_API[name]}", __name__), name)
+        value = getattr(import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value  # importing textsiam.dedup bound the module to this name; the function wins
+        return value
     raise AttributeError(f"module 'textsiam' has no attribute {name!r}")
