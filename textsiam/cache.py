@@ -24,8 +24,8 @@ from .errors import TextsiamError
 
 SHARD_SIZE = 8192  # texts per cache shard: the most an interrupted run can lose
 ENCODE_CALL = 1024  # texts per encode() call: one progress-bar step
-# Texts per batch: a static tower (a table lookup per token) runs 3x faster with large batches (10k vs 34k
-# texts/s at 64 vs 1024 on 2 cores); attention towers keep 64, as their memory grows with batch x length².
+# Texts per batch: a static tower (a table lookup per token) spends most of its time on per-batch overhead,
+# so it gets large batches; attention towers keep 64, as their memory grows with batch x length².
 BATCH_SIZE, STATIC_BATCH_SIZE = 64, 1024
 
 

@@ -8,7 +8,6 @@ and a text whose candidates all reach the threshold is asked again for more, so 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,10 +18,8 @@ from tqdm.auto import tqdm
 from . import runtime
 from .errors import TextsiamError, check_choice
 
-logger = logging.getLogger("textsiam")
-
-# Texts from which `method="auto"` switches from exact to approximate search. Exact search grows with the
-# square of the count (docs/dedup.md); below 20k texts it takes seconds and misses nothing.
+# Texts from which `method="auto"` switches from exact to approximate search: exact search misses nothing but
+# grows with the square of the count; the switch point is the one the first version measured (docs/dedup.md).
 ANN_MIN_TEXTS = 20_000
 # Candidates first asked of the index per text; a text whose candidates all reach the threshold is asked
 # again with GROWTH times as many, until one falls below it (or every text has been returned).
