@@ -143,7 +143,7 @@ def worker_main(argv: list[str]) -> None:
     from textsiam import runtime
 
     runtime.configure(threads=args.threads)
-    from textsiam.dedup import dedup
+    from textsiam.deduplication import dedup
 
     summary = dedup(args.csv, "question", args.model, args.threshold, output_dir=args.out, overwrite=True,
                     method=args.method, clustering=args.clustering, cache_dir=args.cache_dir,
@@ -182,7 +182,7 @@ def part_ann(args: argparse.Namespace) -> dict:
 
     import textsiam
     from textsiam import runtime
-    from textsiam.dedup import collapse
+    from textsiam.deduplication import collapse
     from textsiam.neighbours import search_space
 
     runtime.configure(threads=args.threads)
@@ -339,7 +339,7 @@ def recall_vs_exact(csv: Path, out: Path, model_dir: str, threshold: float, cach
 
     import textsiam
     from textsiam.cache import EmbeddingCache, embed_texts, model_fingerprint
-    from textsiam.dedup import collapse, read_column
+    from textsiam.deduplication import collapse, read_column
     from textsiam.neighbours import scorable, search_space
 
     texts, _ = read_column(csv, "question", [])
@@ -377,7 +377,7 @@ def part_density(args: argparse.Namespace) -> dict:
 
     import textsiam
     from textsiam.cache import EmbeddingCache, embed_texts, model_fingerprint
-    from textsiam.dedup import collapse, read_column
+    from textsiam.deduplication import collapse, read_column
     from textsiam.neighbours import search_space
 
     n = args.rows[0]

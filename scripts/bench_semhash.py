@@ -35,7 +35,7 @@ RESULTS = ROOT / "scripts" / "results" / "semhash.json"
 
 def worker_textsiam(args: argparse.Namespace) -> np.ndarray:
     """Group of each row: textsiam's cluster id."""
-    from textsiam.dedup import dedup
+    from textsiam.deduplication import dedup
 
     summary = dedup(args.csv, "question", args.model, args.threshold, output_dir=args.out, overwrite=True,
                     clustering=args.clustering, use_cache=False, progress=False)

@@ -9,7 +9,7 @@ import pytest
 
 from textsiam.cache import EmbeddingCache, default_batch_size, embed_texts, model_fingerprint
 
-from .test_dedup import tiny_encoder, tiny_model
+from .test_deduplication import tiny_encoder, tiny_model
 
 
 @pytest.fixture(scope="module")

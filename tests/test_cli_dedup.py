@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import textsiam.cli.dedup  # noqa: F401  (registers the command on the app)
 from textsiam.cli.app import app
 
-from .test_dedup import TEXTS, tiny_model_dir, write_csv
+from .test_deduplication import TEXTS, tiny_model_dir, write_csv
 
 
 @pytest.fixture(scope="module")

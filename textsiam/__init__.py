@@ -12,7 +12,7 @@ from .errors import TextsiamError
 __version__ = "0.1.0"
 _API = {
     "train": "training", "TrainConfig": "training", "evaluate": "evaluation", "load": "model",
-    "SiameseModel": "model", "predict_file": "prediction", "dedup": "dedup", "match_file": "matching",
+    "SiameseModel": "model", "predict_file": "prediction", "dedup": "deduplication", "match_file": "matching",
     "retrieve": "matching", "match": "matching", "export_int8": "export",
 }
 __all__ = ["TextsiamError", *_API]
@@ -20,7 +20,5 @@ __all__ = ["TextsiamError", *_API]
 
 def __getattr__(name: str) -> Any:
     if name in _API:
-        value = getattr(import_module(f".{_API[name]}", __name__), name)
-        globals()[name] = value  # importing textsiam.dedup bound the module to this name; the function wins
-        return value
+        return getattr(import_module(f".{_API[name]}", __name__), name)
     raise AttributeError(f"module 'textsiam' has no attribute {name!r}")

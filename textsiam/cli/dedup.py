@@ -45,7 +45,7 @@ def dedup_command(
 ) -> None:
     """Pairs of near-duplicate rows and a cluster for every row; exact repeats are encoded once."""
     configure_runtime(threads, device)
-    from ..dedup import dedup  # here, not at the top: --help must not wait for torch
+    from ..deduplication import dedup  # here, not at the top: --help must not wait for torch
 
     ids = None if not id_column else [name.strip() for value in id_column for name in value.split(",") if name.strip()]
     summary = run_command(dedup, data, column, model, threshold, output_dir=output, id_columns=ids,
