@@ -109,3 +109,28 @@ def test_train_with_only_tower_static_learns_the_sample_pairs(tmp_path, pairs_cs
     reloaded = SentenceTransformer(str(tmp_path / "model"), device="cpu")
     assert isinstance(reloaded[0], StaticEmbedding)
     assert model.metadata["metrics"]["test"]["roc_auc"] > 0.7
+
+
+def test_a_run_learns_its_tokenizer_once_and_every_process_and_resume_share_it(tmp_path):
+    """tokenizers breaks ties at random: DDP peers and --resume must read the first process's vocabulary."""
+    import threading
+    import time as clock
+
+    from textsiam.towers import shared_tokenizer
+
+    texts = [f"how do i learn topic{i} quickly" for i in range(300)] + ["如何学习Python？", "Как выучить Python?"]
+    first = shared_tokenizer(texts, tmp_path, vocab_size=200)
+    again = shared_tokenizer(texts, tmp_path, vocab_size=200)  # a resume, or a second DDP process
+    assert again.get_vocab() == first.get_vocab()
+    other = tmp_path / "other"
+    other.mkdir()
+    saved = next(tmp_path.glob("tokenizer-*.json"))
+    (other / (saved.name + ".lock")).touch()  # another process claimed it and is still learning
+
+    def finish_learning() -> None:
+        clock.sleep(1.0)
+        (other / saved.name).write_text(saved.read_text())
+
+    threading.Thread(target=finish_learning).start()
+    waited = shared_tokenizer(texts, other, vocab_size=200)
+    assert waited.get_vocab() == first.get_vocab()

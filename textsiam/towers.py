@@ -13,8 +13,13 @@ loads itself (``TransformersTokenizerWrapper``), so even the subword lstm needs 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import string
+import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -117,10 +122,9 @@ def learn_tokenizer(texts: Iterable[str], *, kind: str = "wordpiece", vocab_size
     from tokenizers import models, normalizers, pre_tokenizers, trainers
 
     check_choice("tokenizer", kind, TOKENIZER_KINDS)
-    if kind == "wordpiece":
-        tokenizer = Tokenizer(models.WordPiece(unk_token=UNK, max_input_chars_per_word=100))
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                            special_tokens=SPECIAL_TOKENS, show_progress=False)
+    if kind == "wordpiece":  # counted here, not by the tokenizers trainer, which breaks ties at random
+        tokenizer = Tokenizer(models.WordPiece({PAD: 0}, unk_token=UNK, max_input_chars_per_word=100))
+        trainer = None
     elif kind == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token=UNK))
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
@@ -136,15 +140,79 @@ def learn_tokenizer(texts: Iterable[str], *, kind: str = "wordpiece", vocab_size
                                    lowercase=True),
     ])
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tokenizer.train_from_iterator((text for text in texts if text), trainer=trainer)
+    if trainer is None:
+        tokenizer.model = models.WordPiece(wordpiece_vocabulary(tokenizer, texts, vocab_size, min_frequency),
+                                           unk_token=UNK, max_input_chars_per_word=100)
+    else:
+        tokenizer.train_from_iterator((text for text in texts if text), trainer=trainer)
     if max_length:
         tokenizer.enable_truncation(max_length)
     return tokenizer
 
 
+def wordpiece_vocabulary(tokenizer: Tokenizer, texts: Iterable[str], vocab_size: int,
+                         min_frequency: int) -> dict[str, int]:
+    """A deterministic WordPiece vocabulary: every character seen (alone and as a ``##`` continuation),
+    then the most frequent words seen at least ``min_frequency`` times (ties alphabetical), ``vocab_size`` in all.
+
+    Any word then tokenizes: whole when it is frequent, else its longest known start followed by characters.
+    """
+    words: Counter[str] = Counter()
+    for text in texts:
+        if text:
+            words.update(word for word, _ in tokenizer.pre_tokenizer.pre_tokenize_str(
+                tokenizer.normalizer.normalize_str(text)))
+    pieces: Counter[str] = Counter()
+    for word, count in words.items():
+        for char in word:  # every character both ways, so any word made of seen characters tokenizes
+            pieces[char] += count
+            pieces["##" + char] += count
+    ranked = sorted(pieces, key=lambda piece: (-pieces[piece], piece))
+    ranked += sorted((w for w, n in words.items() if n >= min_frequency and len(w) > 1 and w not in pieces),
+                     key=lambda word: (-words[word], word))
+    tokens = list(dict.fromkeys([*SPECIAL_TOKENS, *ranked]))[:max(vocab_size, len(SPECIAL_TOKENS))]
+    return {token: i for i, token in enumerate(tokens)}
+
+
+TOKENIZER_WAIT_SECONDS = 900  # how long a DDP process waits for the one that learns the run's tokenizer
+
+
+def shared_tokenizer(texts: Sequence[str], store: Path | None, **options) -> Tokenizer:
+    """``learn_tokenizer(texts, **options)``, learnt once per run when ``store`` (a folder) is given.
+
+    Learning is not deterministic (the tokenizers library breaks ties between equally frequent merges at
+    random), so every process of a DDP run and a later ``--resume`` must share one vocabulary: the first
+    process to claim the file learns and saves it, the others wait for it, a resume reads it back.
+    """
+    if store is None:
+        return learn_tokenizer(texts, **options)
+    digest = hashlib.sha256(json.dumps([sorted(options.items()), len(texts)], default=str).encode())
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
+    path = Path(store) / f"tokenizer-{digest.hexdigest()[:16]}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(f"{path}.lock", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:  # another process of this run is learning it
+            deadline = time.monotonic() + TOKENIZER_WAIT_SECONDS
+            while not path.exists():
+                if time.monotonic() > deadline:
+                    raise TextsiamError(f"{path}: no process of this run finished learning the tokenizer; remove "
+                                        f"{path}.lock and train again.") from None
+                time.sleep(0.5)
+        else:
+            tokenizer = learn_tokenizer(texts, **options)
+            tokenizer.save(f"{path}.tmp")
+            os.replace(f"{path}.tmp", path)
+            return tokenizer
+    return Tokenizer.from_file(str(path))
+
+
 def static_modules(train_texts: Sequence[str], *, model_name: str | None = None, tokenizer: str = "wordpiece",
                    vocab_size: int = 30_000, cjk_chars: bool = True, max_token_chars: int | None = None,
-                   embedding_dim: int = 256, max_length: int = 256, seed: int = 42) -> list:
+                   embedding_dim: int = 256, max_length: int = 256, seed: int = 42,
+                   tokenizer_store: Path | None = None) -> list:
     """One StaticEmbedding: distilled from ``model_name`` (model2vec), or learnt from scratch when it is None.
 
     Distillation keeps the teacher's tokenizer and vocabulary, so a script the teacher does not know (Chinese
@@ -161,8 +229,8 @@ def static_modules(train_texts: Sequence[str], *, model_name: str | None = None,
                                 "or leave out --model to learn the tower from scratch.") from None
         static.tokenizer.enable_truncation(max_length)
         return [static]
-    vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, cjk_chars=cjk_chars,
-                                 max_token_chars=max_token_chars, max_length=max_length)
+    vocabulary = shared_tokenizer(train_texts, tokenizer_store, kind=tokenizer, vocab_size=vocab_size,
+                                  cjk_chars=cjk_chars, max_token_chars=max_token_chars, max_length=max_length)
     weights = np.random.default_rng(seed).normal(0, 0.1, (vocabulary.get_vocab_size(), embedding_dim))
     weights[0] = 0.0  # padding
     return [StaticEmbedding(vocabulary, embedding_weights=weights.astype(np.float32))]
@@ -237,7 +305,7 @@ def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, e
                  tokenizer: str = "wordpiece", vocab_size: int = 30_000, cjk_chars: bool = True,
                  max_token_chars: int | None = None, embedding_dim: int = 128, hidden_dim: int = 150,
                  pooling: str = "mean", max_length: int = 64, update_embeddings: bool = True, subwords: bool = True,
-                 seed: int = 42) -> list:
+                 seed: int = 42, tokenizer_store: Path | None = None) -> list:
     """Subword WordEmbeddings + BiLSTM + pooling; token vectors start from a teacher, GloVe or at random.
 
     The tokenizer is learnt on the training texts (any script; no word is out of vocabulary) and puts
@@ -251,8 +319,8 @@ def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, e
     from transformers import PreTrainedTokenizerFast
 
     if subwords:
-        vocabulary = learn_tokenizer(train_texts, kind=tokenizer, vocab_size=vocab_size, cjk_chars=cjk_chars,
-                                     max_token_chars=max_token_chars)
+        vocabulary = shared_tokenizer(train_texts, tokenizer_store, kind=tokenizer, vocab_size=vocab_size,
+                                      cjk_chars=cjk_chars, max_token_chars=max_token_chars)
         vocabulary.post_processor = processors.TemplateProcessing(
             single=f"{BOS} $A", special_tokens=[(BOS, vocabulary.token_to_id(BOS))])
         tokens = [token for token, _ in sorted(vocabulary.get_vocab().items(), key=lambda item: item[1])]
@@ -276,13 +344,14 @@ def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, e
 def build_encoder(tower: str, *, arch: str = "siamese", model_name: str | None = None,
                   max_length: int | None = None, train_texts: tuple[list[str], list[str]] | None = None,
                   embeddings: str | None = None, similarity: str = "cosine", seed: int = 42,
-                  **tower_options) -> SentenceTransformer:
+                  tokenizer_store: Path | None = None, **tower_options) -> SentenceTransformer:
     """A SentenceTransformer with one shared tower (``siamese``) or one tower per side (``pseudo``).
 
     ``model_name`` is the bert tower's checkpoint (default all-MiniLM-L6-v2), the static tower's distillation
     teacher and the lstm tower's source of starting vectors; static and lstm learn from scratch without it.
     ``train_texts`` (texts of side 1, texts of side 2) teach static and lstm their tokenizer. A pseudo model
     is a Router whose routes are named ``text1`` and ``text2``: encode with ``model.encode(x, task="text1")``.
+    ``tokenizer_store`` is the run's folder for learnt tokenizers (see ``shared_tokenizer``).
     """
     check_choice("--tower", tower, TOWERS)
     check_choice("--arch", arch, ARCHS)
@@ -292,10 +361,10 @@ def build_encoder(tower: str, *, arch: str = "siamese", model_name: str | None =
             return bert_modules(model_name or DEFAULT_BERT, max_length=max_length or 128, **tower_options)
         if tower == "static":
             return static_modules(texts, model_name=model_name, max_length=max_length or 256, seed=seed,
-                                  **tower_options)
+                                  tokenizer_store=tokenizer_store, **tower_options)
         options = {"subwords": False, **tower_options} if arch == "pseudo" else tower_options
         return lstm_modules(texts, model_name=model_name, embeddings=embeddings, max_length=max_length or 64,
-                            seed=seed, **options)
+                            seed=seed, tokenizer_store=tokenizer_store, **options)
 
     sides = train_texts or ([], [])
     if arch == "siamese":

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .calibration import calibration_metrics, fit_calibration, probabilities
+from .choices import TOWER_DEFAULTS
 from .data import read_pairs
 from .errors import TextsiamError
 from .files import apply_umask, check_output
@@ -276,6 +277,11 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     train_pairs = pairs[pairs["split"] == "train"]
     if config.max_train_pairs and len(train_pairs) > config.max_train_pairs:
         train_pairs = train_pairs.sample(config.max_train_pairs, random_state=config.seed).sort_index()
+    budget = TOWER_DEFAULTS.get(config.tower, {}).get("max_pair_passes")
+    if budget and config.default_epochs and len(train_pairs) * config.epochs > budget:
+        config.epochs = max(1.0, round(budget / len(train_pairs), 1))
+        logger.info("%d train pairs: %g epochs by default for the %s tower (pass --epochs to choose)",
+                    len(train_pairs), config.epochs, config.tower)
     dev = evaluation_pairs(pairs, "dev", labelled, config.seed)
     logger.info("pairs: %d train, %d dev, %d test (seed %d)", len(train_pairs), len(dev),
                 int((pairs["split"] == "test").sum()), config.seed)
@@ -283,7 +289,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     encoder = build_encoder(config.tower, arch=config.arch, model_name=config.model, max_length=config.max_length,
                             train_texts=(train_pairs["text1"].tolist(), train_pairs["text2"].tolist()),
                             embeddings=config.embeddings, similarity=config.loss_spec.similarity,
-                            seed=config.seed, **config.extra)
+                            seed=config.seed, tokenizer_store=work / "tokenizers", **config.extra)
     dataset, loss, extra_seconds = training_data(config, train_pairs, encoder)
     trainer = build_trainer(config, encoder, dataset, loss, dev, work)
     checkpoint = last_complete_checkpoint(work / "checkpoints") if config.resume else None

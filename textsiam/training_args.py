@@ -81,6 +81,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_choice("--tower", self.tower, TOWERS)
         check_choice("--arch", self.arch, ARCHS)
+        self.default_epochs = self.epochs is None  # a default may be shortened for large data (max_pair_passes)
         if self.model is None and self.tower == "bert":
             self.model = DEFAULT_BERT
         for name, value in TOWER_DEFAULTS.get(self.tower, {}).items():
