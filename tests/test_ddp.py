@@ -33,7 +33,7 @@ def test_train_under_torchrun_two_processes(tmp_path: Path):
 def test_two_processes_see_every_training_row_exactly_once_per_epoch(tmp_path: Path, loss: str, tiny_bert_dir: Path):
     out = tmp_path / "seen.json"
     result = torchrun(str(Path(__file__).parent / "ddp" / "rows_seen.py"), str(SAMPLE), str(out), loss,
-                      str(tiny_bert_dir), port=29541)
+                      str(tiny_bert_dir), port=29541 + ["online-contrastive", "in-batch-negatives"].index(loss))
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(out.read_text())
     for per_process in seen["epochs"]:

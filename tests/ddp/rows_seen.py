@@ -35,6 +35,8 @@ def main(data: str, out: str, loss: str, model: str) -> None:
         epochs.append(gathered)
     if dist.get_rank() == 0:
         Path(out).write_text(json.dumps({"rows": len(dataset), "epochs": epochs}))
+    dist.barrier()
+    dist.destroy_process_group()  # else gloo's threads can abort the process at exit
 
 
 if __name__ == "__main__":
