@@ -237,3 +237,32 @@ def test_model_directory_follows_the_users_umask(tiny_bert_dir: Path, tmp_path: 
     for path in [tmp_path / "m", *(tmp_path / "m").rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode == (0o755 if path.is_dir() else 0o644), f"{path}: {oct(mode)}"
+
+
+def test_chinese_and_cyrillic_pairs_train_evaluate_and_predict(tmp_path: Path):
+    """No empty grouping keys, a real split, a vocabulary of characters, and every command on the result."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from textsiam.cli import app
+
+    topics = ["学习", "旅游", "手机", "电脑", "音乐", "足球", "做饭", "天气", "工作", "电影", "汽车", "医院"]
+    russian = ["Python", "Москву", "гитару", "шахматы", "плавание", "рисование"]
+    rows = [(f"如何{t}？", f"怎样才能{t}", 1) for t in topics] + [(f"如何{t}？", f"{t}多少钱", 0) for t in topics]
+    rows += [(f"Как выучить {w}?", f"Как лучше изучить {w}?", 1) for w in russian]
+    rows += [(f"Как выучить {w}?", f"Где купить {w}?", 0) for w in russian]
+    data = tmp_path / "pairs.csv"
+    pd.DataFrame(rows, columns=["sentence1", "sentence2", "label"]).to_csv(data, index=False)
+    model = train(TrainConfig(data=str(data), output=str(tmp_path / "m"), tower="static", epochs=2, batch_size=8,
+                              dev_fraction=0.25, test_fraction=0.25, seed=1))
+    split = model.metadata["split"]
+    assert min(len(split["train"]), len(split["dev"]), len(split["test"])) > 0
+    runner = CliRunner()
+    evaluated = runner.invoke(app, ["evaluate", str(tmp_path / "m"), "--data", str(data), "--output",
+                                    str(tmp_path / "metrics.json")])
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads((tmp_path / "metrics.json").read_text())["n"] == len(rows)
+    predicted = runner.invoke(app, ["predict", str(tmp_path / "m"), str(data), "--output", str(tmp_path / "out.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    scored = pd.read_csv(tmp_path / "out.csv")
+    assert len(scored) == len(rows) and scored["probability"].between(0, 1).all()
