@@ -92,3 +92,9 @@ def test_two_exported_models_have_different_cache_fingerprints(bert_dir: Path, t
         use_int8(model, directory)
         fingerprints.append(model_fingerprint(model.encoder))
     assert fingerprints[0] != fingerprints[1]
+
+
+def test_export_again_with_overwrite(bert_dir: Path):
+    """Re-exporting reads the torch weights, not the export that load() would otherwise pick up."""
+    first = export_int8(bert_dir).read_bytes()
+    assert export_int8(bert_dir, overwrite=True).read_bytes() == first

@@ -44,7 +44,7 @@ def export_int8(model_dir: str | Path, *, overwrite: bool = False) -> Path:
     target = model_dir / INT8_FILE
     if target.exists() and not overwrite:
         raise TextsiamError(f"{target} already exists; pass --overwrite to export again.")
-    model = load(model_dir)
+    model = load(model_dir, int8=False)  # export the torch weights, not an earlier export
     transformer = _transformer_of(model, str(model_dir))
     _, quantization = _onnxruntime()
     input_names = _input_names(transformer)

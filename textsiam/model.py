@@ -132,11 +132,12 @@ def _to_json(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def load(path_or_name: str | Path, *, device: str | None = None) -> SiameseModel:
+def load(path_or_name: str | Path, *, device: str | None = None, int8: bool = True) -> SiameseModel:
     """Load a textsiam model directory, or any SentenceTransformer directory or Hub name (no threshold).
 
     Names resolve and weights load by the one rule of ``textsiam.hub``: safetensors only, no code from the
-    directory is ever run, and the offline MiniLM package stands in for MiniLM's Hub names.
+    directory is ever run, and the offline MiniLM package stands in for MiniLM's Hub names. The directory's int8
+    export (``textsiam export --int8``) is used when present, unless ``int8=False``.
     """
     from .hub import load_sentence_transformer, read_json, resolve_model
 
@@ -146,5 +147,6 @@ def load(path_or_name: str | Path, *, device: str | None = None) -> SiameseModel
     model = SiameseModel(encoder, metadata)
     from .export import use_int8
 
-    use_int8(model, metadata_file.parent)  # an int8 export in the directory (textsiam export --int8) is used
+    if int8:
+        use_int8(model, metadata_file.parent)
     return model
