@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -14,15 +15,20 @@ from tests.conftest import SAMPLE
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 
 
-def torchrun(*args: str, port: int) -> subprocess.CompletedProcess:
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def torchrun(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-                           str(port), *args], capture_output=True, text=True, env=ENV, timeout=600)
+                           str(free_port()), *args], capture_output=True, text=True, env=ENV, timeout=600)
 
 
 def test_train_under_torchrun_two_processes(tmp_path: Path):
     output = tmp_path / "ddp-model"
-    result = torchrun("-m", "textsiam", "train", "--data", "sample", "--output", str(output), "--epochs", "1",
-                      port=29533)
+    result = torchrun("-m", "textsiam", "train", "--data", "sample", "--output", str(output), "--epochs", "1")
     assert result.returncode == 0, result.stderr[-3000:]
     meta = json.loads((output / "textsiam.json").read_text())
     assert meta["metrics"]["test"]["n"] == len(meta["split"]["test"]) > 0
@@ -33,7 +39,7 @@ def test_train_under_torchrun_two_processes(tmp_path: Path):
 def test_two_processes_see_every_training_row_exactly_once_per_epoch(tmp_path: Path, loss: str, tiny_bert_dir: Path):
     out = tmp_path / "seen.json"
     result = torchrun(str(Path(__file__).parent / "ddp" / "rows_seen.py"), str(SAMPLE), str(out), loss,
-                      str(tiny_bert_dir), port=29541 + ["online-contrastive", "in-batch-negatives"].index(loss))
+                      str(tiny_bert_dir))
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(out.read_text())
     for per_process in seen["epochs"]:
