@@ -116,11 +116,8 @@ def duplicate_clusters_of_rows(dataset, columns: list[str]) -> np.ndarray:
     """Cluster id of each row: rows whose texts in ``columns`` are duplicates of each other share a cluster."""
     from .splits import pair_groups
 
-    if len(columns) == 1:
-        frame = pd.DataFrame({"text1": dataset[columns[0]], "text2": dataset[columns[0]]})
-    else:
-        frame = pd.DataFrame({"text1": dataset[columns[0]], "text2": dataset[columns[1]]})
-    return np.asarray(pair_groups(frame))
+    second = columns[1] if len(columns) > 1 else columns[0]  # a single text column pairs each text with itself
+    return np.asarray(pair_groups(pd.DataFrame({"text1": dataset[columns[0]], "text2": dataset[second]})))
 
 
 class ClusterSeparatingBatchSampler(BalancedBatchSampler):
