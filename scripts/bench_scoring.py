@@ -88,10 +88,14 @@ def write_input(pairs: int, directory: Path) -> Path:
     return path
 
 
-def measure(model_dir: str, data: str, threads: int, batch_size: int, encode_texts: int) -> dict:
-    """In this (fresh) process: predict_file throughput, then encode sentences/s; threads set before torch."""
+def measure(model_dir: str, data: str, threads: int | None, batch_size: int, encode_texts: int) -> dict:
+    """In this (fresh) process: predict_file throughput, then encode sentences/s; threads set before torch.
+
+    ``threads=None`` measures textsiam's default (the free cores; one for the lstm, set when it loads).
+    """
     from textsiam import runtime
 
+    load_average = round(os.getloadavg()[0], 2)
     runtime.configure(threads)
     import resource
 
@@ -113,15 +117,18 @@ def measure(model_dir: str, data: str, threads: int, batch_size: int, encode_tex
     model.encode(texts, batch_size=batch_size)
     encode_seconds = time.perf_counter() - started
     out.unlink(missing_ok=True)
-    return {"pairs": summary["read"], "threads": runtime.threads(), "batch_size": batch_size,
+    return {"pairs": summary["read"], "threads": runtime.threads(), "threads_chosen": "default" if threads is None
+            else "--threads", "load_average_1min_at_start": load_average, "batch_size": batch_size,
             "predict_seconds": round(wall, 2), "pairs_per_s": round(summary["read"] / wall, 1),
             "encode_texts": len(texts), "encode_sentences_per_s": round(len(texts) / encode_seconds, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def run_child(tower: str, model_dir: Path, data: Path, args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, "--child", str(model_dir), str(data), "--threads", str(args.threads),
-               "--batch-size", str(args.batch_size), "--encode-texts", str(args.encode_texts)]
+    command = [sys.executable, __file__, "--child", str(model_dir), str(data), "--batch-size", str(args.batch_size),
+               "--encode-texts", str(args.encode_texts)]
+    if args.threads is not None:
+        command += ["--threads", str(args.threads)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
@@ -152,7 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pairs", type=int, default=200_000)
     parser.add_argument("--towers", nargs="+", choices=TOWERS, default=list(TOWERS))
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None, help="default: textsiam's own default")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--encode-texts", type=int, default=20_000, help="texts timed for encode sentences/s")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)

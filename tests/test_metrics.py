@@ -53,6 +53,26 @@ def test_threshold_small_cases_exhaustive():
         assert f1_score(labels, (scores >= t).astype(int)) == pytest.approx(brute_force_best_f1(scores, labels))
 
 
+@settings(max_examples=200, deadline=None)
+@given(scores_and_labels)
+def test_accuracy_threshold_is_accuracy_optimal(rows):
+    scores = np.array([s for s, _ in rows])
+    labels = np.array([lab for _, lab in rows])
+    threshold = choose_threshold(scores, labels, "accuracy")
+    best = max(np.mean((scores >= c) == labels) for c in [*np.unique(scores), np.inf])
+    assert np.mean((scores >= threshold) == labels) == pytest.approx(best)
+
+
+def test_f1_and_accuracy_thresholds_differ_where_they_should():
+    # A band of mixed scores (2 duplicates, 3 not): F1 takes it as duplicates (0.727 vs 0.667), accuracy does
+    # not (0.8 vs 0.7).
+    scores = np.array([0.9, 0.9, 0.5, 0.5, 0.5, 0.5, 0.5, 0.1, 0.1, 0.1])
+    labels = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+    assert choose_threshold(scores, labels) < 0.5 < choose_threshold(scores, labels, "accuracy")
+    with pytest.raises(ValueError, match="unknown threshold metric"):
+        choose_threshold(scores, labels, "recall")
+
+
 def test_threshold_needs_both_classes_in_dev():
     with pytest.raises(TextsiamError, match="dev split"):
         choose_threshold(np.array([0.1, 0.2, 0.3]), np.array([1, 1, 0]))

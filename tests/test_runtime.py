@@ -26,18 +26,49 @@ def restore_runtime(monkeypatch):
         monkeypatch.setenv(name, os.environ.get(name, "unset"))  # records the value (or absence) to restore
         if os.environ[name] == "unset":
             monkeypatch.delenv(name)
-    monkeypatch.setattr(runtime, "_state", {"threads": None, "device": None})
+    monkeypatch.setattr(runtime, "_state", {"threads": None, "device": None, "chosen": False})
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
 
 
-def test_default_is_one_thread_everywhere():
+def pretend_machine(monkeypatch, cores: int, load: float, local_processes: int | None = None) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    if local_processes:
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", str(local_processes))
+    else:
+        monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+
+
+@pytest.mark.parametrize("cores, load, processes, expected", [
+    (2, 0.05, None, 2),  # idle: every core
+    (2, 0.9, None, 1),   # one core busy
+    (2, 4.0, None, 1),   # overloaded: still one
+    (8, 1.2, None, 7),
+    (8, 0.0, 2, 4),      # torchrun with two processes shares the cores
+    (2, 0.0, 2, 1),
+])
+def test_default_threads_are_the_free_cores(monkeypatch, cores, load, processes, expected):
+    pretend_machine(monkeypatch, cores, load, processes)
+    assert runtime.free_cores() == expected
     settings = runtime.configure()
-    assert runtime.DEFAULT_THREADS == 1 and settings == {"threads": 1, "device": None}
-    assert torch.get_num_threads() == 1
-    assert {os.environ[name] for name in runtime.THREAD_VARIABLES} == {"1"}
-    assert os.environ["TOKENIZERS_PARALLELISM"] == "false" and os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert settings == {"threads": expected, "device": None} and torch.get_num_threads() == expected
+    assert {os.environ[name] for name in runtime.THREAD_VARIABLES} == {str(expected)}
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert os.environ["TOKENIZERS_PARALLELISM"] == ("true" if expected > 1 else "false")
+
+
+def test_the_lstm_tower_runs_on_one_thread_unless_the_user_chose(monkeypatch):
+    pretend_machine(monkeypatch, cores=2, load=0.0)
+    runtime.configure()
+    runtime.fit_to_tower("static")
+    assert torch.get_num_threads() == 2
+    runtime.fit_to_tower("lstm")
+    assert torch.get_num_threads() == 1 and runtime.threads() == 1
+    runtime.configure(threads=2)  # chosen: kept for the lstm too
+    runtime.fit_to_tower("lstm")
+    assert torch.get_num_threads() == 2 and runtime.threads() == 2
 
 
 def test_configure_threads_reaches_torch_and_tokenizers():
@@ -77,10 +108,11 @@ def test_encode_applies_the_default_unless_the_user_chose(monkeypatch):
     model.encode(["red apple"])
     assert torch.get_num_threads() == 2 and runtime.threads() == 2
     monkeypatch.delenv("OMP_NUM_THREADS")
-    monkeypatch.setattr(runtime, "_state", {"threads": None, "device": None})
-    torch.set_num_threads(os.cpu_count() or 1)  # torch's own default: replaced by DEFAULT_THREADS
+    monkeypatch.setattr(runtime, "_state", {"threads": None, "device": None, "chosen": False})
+    pretend_machine(monkeypatch, cores=2, load=1.5)
+    torch.set_num_threads(os.cpu_count() or 1)  # torch's own default: replaced by the free cores
     model.encode(["red apple"])
-    assert torch.get_num_threads() == runtime.DEFAULT_THREADS
+    assert torch.get_num_threads() == 1
 
 
 def test_thread_count_does_not_change_embeddings_of_cyrillic_and_chinese_texts():

@@ -54,6 +54,21 @@ def test_every_loss_trains(pairs_csv: Path, tmp_path: Path, loss: str, distance:
     assert set(model.metadata["calibration"]) == {"w", "b", "similarity"}
 
 
+def test_threshold_metric_accuracy_is_chosen_on_dev_and_saved(pairs_csv: Path, tmp_path: Path):
+    import pandas as pd
+
+    from textsiam.metrics import choose_threshold
+
+    model = train(tiny_lstm_config(pairs_csv, tmp_path / "m", epochs=1, threshold_metric="accuracy"))
+    assert model.metadata["threshold_metric"] == "accuracy"
+    dev = pd.read_csv(pairs_csv).iloc[model.metadata["split"]["dev"]]
+    scores = model.score(dev["question1"].tolist(), dev["question2"].tolist())
+    expected = choose_threshold(scores, dev["is_duplicate"].to_numpy(), "accuracy")
+    assert model.threshold == pytest.approx(expected, abs=1e-5)
+    with pytest.raises(TextsiamError, match="--threshold-metric"):
+        tiny_lstm_config(pairs_csv, tmp_path / "n", threshold_metric="recall")
+
+
 def test_bert_tower_learns(tiny_bert_dir: Path, tmp_path: Path):
     import pandas as pd
     from transformers import AutoTokenizer

@@ -13,6 +13,9 @@ LOSSES = ("contrastive", "online-contrastive", "triplet", "batch-hard-triplet", 
           "bce")
 DEFAULT_LOSS = "online-contrastive"  # for labelled pairs; files without labels train with in-batch-negatives
 DISTANCES = ("cosine", "euclidean", "manhattan")
+# What the decision threshold maximises on dev: F1 suits duplicates rarer than non-duplicates (the usual case);
+# accuracy weighs both errors alike and suits data with about as many of each.
+THRESHOLD_METRICS = ("f1", "accuracy")
 DEFAULT_MARGINS = {"cosine": 0.5, "euclidean": 1.0, "manhattan": 5.0}
 
 # Defaults that suit each tower on a CPU: a pretrained transformer needs one gentle epoch,

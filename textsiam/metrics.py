@@ -24,11 +24,14 @@ def check_dev_classes(positives: int, negatives: int, *, source: str = "") -> No
         )
 
 
-def choose_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The threshold that maximises F1 of ``score >= threshold``, cut halfway between two distinct scores.
+def choose_threshold(scores: np.ndarray, labels: np.ndarray, metric: str = "f1") -> float:
+    """The threshold that maximises ``metric`` (``f1`` or ``accuracy``) of ``score >= threshold``.
+
+    F1 (the default) suits duplicates that are rarer than non-duplicates; accuracy counts both kinds of error
+    alike and suits data with about as many of each. The cut lies halfway between two distinct scores.
 
     Cutting halfway (never at a score itself) means tied scores always fall on the same side, and the
-    result does not depend on row order. On equal F1 the higher threshold wins.
+    result does not depend on row order. On equal values the higher threshold wins.
     """
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
@@ -41,8 +44,15 @@ def choose_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
     last_of_each = np.searchsorted(-sorted_scores, -distinct, side="right") - 1
     tp = np.cumsum(sorted_labels)[last_of_each]
     predicted = last_of_each + 1
-    f1 = 2 * tp / (predicted + counts[1])
-    best = int(np.flatnonzero(f1 == f1.max())[0])
+    if metric == "f1":
+        value = 2 * tp / (predicted + counts[1])
+    elif metric == "accuracy":
+        value = (tp + counts[0] - (predicted - tp)) / len(labels)
+    else:
+        raise ValueError(f"unknown threshold metric {metric!r}; choose f1 or accuracy")
+    if metric == "accuracy" and counts[0] / len(labels) > value.max():  # calling nothing a duplicate is best
+        return float(distinct[0] + 1.0)
+    best = int(np.flatnonzero(value == value.max())[0])
     below = distinct[best + 1] if best + 1 < len(distinct) else distinct[best] - 1.0
     return float((distinct[best] + below) / 2)
 

@@ -145,6 +145,7 @@ def load(path_or_name: str | Path, *, device: str | None = None, int8: bool = Tr
     metadata_file = Path(resolve_model(path_or_name)) / METADATA_FILE
     metadata: dict[str, Any] = read_json(metadata_file) if metadata_file.is_file() else {}
     model = SiameseModel(encoder, metadata)
+    runtime.fit_to_tower(metadata.get("tower"))
     from .export import use_int8
 
     if int8:

@@ -43,14 +43,15 @@ def card_section(metadata: dict[str, Any], model_dir: str | Path = "MODEL_DIR") 
     threshold = metadata.get("threshold")
     similarity = str(metadata.get("similarity") or "cosine")
     where = str((metadata.get("config") or {}).get("output") or model_dir)
+    maximised = {"f1": "F1", "accuracy": "accuracy"}.get(metadata.get("threshold_metric", "f1"), "F1")
     lines = ["# textsiam pair model", ""]
     if threshold is None:
         lines += ["This model has no saved decision threshold; choose one on labelled pairs "
                   "(`textsiam evaluate --threshold`).", ""]
     else:
         lines += [f"Two texts are **duplicates when their {similarity} similarity is ≥ {float(threshold)!r}**. "
-                  "The threshold was chosen on the dev split (the F1 maximum) and is part of the model: apply it "
-                  "unchanged.", ""]
+                  f"The threshold was chosen on the dev split (the {maximised} maximum) and is part of the model: "
+                  "apply it unchanged.", ""]
     lines += ["| | |", "|---|---|",
               f"| threshold | {'none' if threshold is None else repr(float(threshold))} |",
               f"| similarity function | {similarity} (`model.similarity`) |",

@@ -1,14 +1,18 @@
 """Threads and device: the one place that decides how many CPU threads torch, BLAS and tokenizers use.
 
-``DEFAULT_THREADS = 1``, the value that measures best on a busy machine and costs least on an idle one.
-torch's default is one OpenMP thread per core, and OpenMP threads spin-wait at every barrier for a thread
-that may be descheduled, so as soon as anything else runs on the machine every op stalls. On the project's
-2-core machine with other jobs running (issue 10): lstm encoding 126 texts/s with torch's default vs
-7,967 with one thread, MiniLM 52 vs 138, bert training 8.4 vs 30 pairs/s; the towers' matrices are small
-(batch x 64 tokens x 128-384 dims), so a second thread gains little on an idle machine by comparison.
-``configure`` also sets ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP threads sleep), which keeps ``--threads 2``
-from collapsing under load. scripts/bench_threads.py measures 1 vs 2 threads per tower, idle and busy
-(scripts/results/threads.md); pass ``threads`` (``--threads``) to use more on a machine of your own.
+By default (``threads=None``, ``--threads`` not given) textsiam uses the cores that are free when the command
+starts: the usable cores minus the 1-minute load average, shared among torchrun's local processes, at least
+one; and the lstm tower always runs on one thread. scripts/bench_threads.py measured why on the 2-core machine
+(scripts/results/threads.md, texts/s encoded, 1 vs 2 threads):
+
+- idle machine: bert 156 vs 274, static 28,275 vs 37,967, but lstm 3,921 vs 2,469 (its per-step matrices are
+  too small to share: a second thread only adds waiting);
+- busy machine (3 other CPU-bound processes): every tower is faster on one thread (lstm 1,816 vs 1,644,
+  static 12,186 vs 9,157), and torch's own default (one spinning OpenMP thread per core) collapses: issue 10
+  saw lstm 126 vs 7,967 texts/s and bert training 8.4 vs 30 pairs/s.
+
+``configure`` also sets ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP threads sleep), which keeps more than one
+thread from collapsing under load. Pass ``threads`` (``--threads``) to fix the count yourself.
 
 This module imports no torch at import time: ``configure`` sets the thread environment (``OMP_NUM_THREADS``
 and friends, read once when torch and BLAS load) and only then imports torch, so called first it sets
@@ -21,21 +25,34 @@ import os
 
 from .errors import TextsiamError, check_positive
 
-DEFAULT_THREADS = 1
+DEFAULT_THREADS_HELP = "the free cores (lstm: 1)"
+ONE_THREAD_TOWERS = ("lstm",)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS")
-_state: dict[str, object] = {"threads": None, "device": None}
+_state: dict[str, object] = {"threads": None, "device": None, "chosen": False}
+
+
+def free_cores() -> int:
+    """Cores not busy with other work: usable cores minus the 1-minute load average, per local process, >= 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform
+        busy = 0.0
+    processes = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))  # torchrun's processes on this machine
+    return max(1, round((cores - busy) / processes))
 
 
 def configure(threads: int | None = None, device: str | None = None) -> dict[str, object]:
-    """Use ``threads`` CPU threads (default ``DEFAULT_THREADS``) and ``device`` (default ``cpu``).
+    """Use ``threads`` CPU threads (default: ``free_cores()``) and ``device`` (default ``cpu``).
 
     Sets the thread environment for BLAS and OpenMP (effective for libraries not loaded yet and for
     child processes), torch's intra-op threads, and its inter-op threads when torch still allows it
     (only before its first parallel work). Tokenizers get the same count (their pool is off for one
     thread). Returns the settings in force.
     """
-    threads = DEFAULT_THREADS if threads is None else int(check_positive("--threads", threads))
+    _state["chosen"] = threads is not None
+    threads = free_cores() if threads is None else int(check_positive("--threads", threads))
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
     # Idle OpenMP threads sleep instead of spinning: a spinning thread steals the core the others wait for.
@@ -46,11 +63,20 @@ def configure(threads: int | None = None, device: str | None = None) -> dict[str
     _state["threads"] = threads
     _state["device"] = _check_device(device)
     _apply_to_torch(threads)  # imports torch, after the environment above is in place
-    return dict(_state)
+    return {"threads": threads, "device": _state["device"]}
+
+
+def fit_to_tower(tower: str | None) -> None:
+    """One thread for the lstm tower unless the user chose the count (it measures fastest idle and busy)."""
+    if tower in ONE_THREAD_TOWERS and not _state["chosen"] and _state["threads"] != 1:
+        import torch
+
+        torch.set_num_threads(1)
+        _state["threads"] = 1
 
 
 def ensure_configured() -> None:
-    """Apply ``DEFAULT_THREADS`` once, unless ``configure`` ran or the user chose torch's thread count.
+    """Apply the default thread count once, unless ``configure`` ran or the user chose torch's thread count.
 
     Called by ``SiameseModel.encode``, so library users get the measured default too; a user who set
     ``OMP_NUM_THREADS`` or called ``torch.set_num_threads`` keeps their choice.
@@ -61,6 +87,7 @@ def ensure_configured() -> None:
 
     if "OMP_NUM_THREADS" in os.environ or torch.get_num_threads() != (os.cpu_count() or 1):
         _state["threads"] = torch.get_num_threads()
+        _state["chosen"] = True
         return
     configure(device=_state["device"])  # type: ignore[arg-type]
 

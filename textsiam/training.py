@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import runtime
 from .calibration import calibration_metrics, fit_calibration, probabilities
 from .choices import TOWER_DEFAULTS
 from .data import read_pairs
@@ -258,6 +259,8 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     from .towers import build_encoder
 
     config = config or TrainConfig(**options)
+    runtime.ensure_configured()
+    runtime.fit_to_tower(config.tower)
     output = Path(config.output)
     work = partial_dir(output)
     main_process = int(os.environ.get("RANK", "0")) == 0
@@ -322,21 +325,24 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     if not labelled:
         model.metadata["evaluation_negatives"] = "sampled: each positive's text1 with another pair's text2"
     test = evaluation_pairs(pairs, "test", labelled, config.seed)
-    scored_test = finish(model, dev, test)
+    scored_test = finish(model, dev, test, threshold_metric=config.threshold_metric)
     model.metadata["training"]["total_seconds"] = round(time.perf_counter() - started, 2)
     save_model(model, output, work, scored_test)
     return model
 
 
-def finish(model: SiameseModel, dev: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
-    """Fit the threshold and probability head on dev (both frozen from here on), then measure test once.
+def finish(model: SiameseModel, dev: pd.DataFrame, test: pd.DataFrame, *, threshold_metric: str = "f1"
+           ) -> pd.DataFrame:
+    """Fit the threshold (maximising ``threshold_metric``) and probability head on dev, both frozen from here on,
+    then measure test once.
 
     Returns the test pairs with their ``score`` and ``probability`` (for the report).
     """
     similarity = model.metadata["similarity"]
     dev_scores = model.score(dev["text1"].tolist(), dev["text2"].tolist(), show_progress_bar=len(dev) > 5000)
     dev_labels = dev["label"].to_numpy()
-    model.metadata["threshold"] = choose_threshold(dev_scores, dev_labels)
+    model.metadata["threshold"] = choose_threshold(dev_scores, dev_labels, threshold_metric)
+    model.metadata["threshold_metric"] = threshold_metric
     model.metadata["calibration"] = fit_calibration(dev_scores, dev_labels, similarity)
     dev_metrics = binary_metrics(dev_scores, dev_labels, model.threshold)
     if not dev_metrics["roc_auc"] >= CHANCE_AUC:

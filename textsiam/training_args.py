@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .choices import ARCHS, DEFAULT_LOSS, TOWER_DEFAULTS, TOWERS
+from .choices import ARCHS, DEFAULT_LOSS, THRESHOLD_METRICS, TOWER_DEFAULTS, TOWERS
 from .errors import TextsiamError, check_choice, check_positive
 from .hub import DEFAULT_BERT
 from .losses import LossSpec
@@ -55,6 +55,8 @@ class TrainConfig:
     """Share of ``data`` in the dev split when no ``dev`` file is given."""
     test_fraction: float = 0.1
     """Share of ``data`` in the test split when no ``test`` file is given."""
+    threshold_metric: str = "f1"
+    """What the decision threshold maximises on dev: ``f1`` or ``accuracy`` (see ``choices.THRESHOLD_METRICS``)."""
     text1: str | None = None
     """Column of the first text, when it is not detected."""
     text2: str | None = None
@@ -81,6 +83,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_choice("--tower", self.tower, TOWERS)
         check_choice("--arch", self.arch, ARCHS)
+        check_choice("--threshold-metric", self.threshold_metric, THRESHOLD_METRICS)
         self.default_epochs = self.epochs is None  # a default may be shortened for large data (max_pair_passes)
         if self.model is None and self.tower == "bert":
             self.model = DEFAULT_BERT

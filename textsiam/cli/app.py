@@ -21,7 +21,7 @@ import typer
 
 from .. import __version__
 from ..errors import TextsiamError
-from ..runtime import DEFAULT_THREADS
+from ..runtime import DEFAULT_THREADS_HELP
 
 app = typer.Typer(
     name="textsiam",
@@ -45,9 +45,9 @@ QUIET_ENVIRONMENT = {
 }
 
 # Options every command takes; each command passes them to configure_runtime() before it imports torch.
-THREADS_OPTION = typer.Option(None, "--threads", show_default=str(DEFAULT_THREADS),
-                              help="CPU threads for torch, BLAS and tokenizers (one measures best on a shared "
-                                   "machine; see textsiam/runtime.py).")
+THREADS_OPTION = typer.Option(None, "--threads", show_default=DEFAULT_THREADS_HELP,
+                              help="CPU threads for torch, BLAS and tokenizers (by default the cores other work "
+                                   "leaves free, measured at start; see textsiam/runtime.py).")
 DEVICE_OPTION = typer.Option(None, "--device", show_default="cpu", help="Where the model runs: cpu, cuda, cuda:N, mps.")
 
 

@@ -52,6 +52,8 @@ def train_command(
     seed: int = typer.Option(42, help="Seed of the split, initialisation and batch order."),
     dev_fraction: float = typer.Option(0.1, help="Share of pairs in the dev split (threshold choice)."),
     test_fraction: float = typer.Option(0.1, help="Share of pairs in the test split."),
+    threshold_metric: str = typer.Option("f1", help="What the threshold maximises on dev: f1 (duplicates rarer "
+                                                    "than non-duplicates) or accuracy (about as many of each)."),
     text1: str = typer.Option(None, show_default="detected", help="Column of the first text."),
     text2: str = typer.Option(None, show_default="detected", help="Column of the second text."),
     label: str = typer.Option(None, show_default="detected", help="Column of the 0/1 label."),
@@ -83,7 +85,7 @@ def train_command(
             test_fraction=test_fraction, text1=text1, text2=text2, label=label, save_steps=save_steps,
             max_train_pairs=max_train_pairs, encoding=encoding, resume=resume, overwrite=overwrite, dev=dev,
             test=test, early_stopping=early_stopping, hard_negatives=hard_negatives,
-            augment_transitive=augment_transitive,
+            augment_transitive=augment_transitive, threshold_metric=threshold_metric,
         )
         return train(config).metadata
 
