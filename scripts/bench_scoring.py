@@ -88,7 +88,7 @@ def write_input(pairs: int, directory: Path) -> Path:
     return path
 
 
-def measure(model_dir: str, data: str, threads: int | None, batch_size: int, encode_texts: int) -> dict:
+def measure(model_dir: str, data: str, threads: int | None, batch_size: int | None, encode_texts: int) -> dict:
     """In this (fresh) process: predict_file throughput, then encode sentences/s; threads set before torch.
 
     ``threads=None`` measures textsiam's default (the free cores; one for the lstm, set when it loads).
@@ -118,15 +118,16 @@ def measure(model_dir: str, data: str, threads: int | None, batch_size: int, enc
     encode_seconds = time.perf_counter() - started
     out.unlink(missing_ok=True)
     return {"pairs": summary["read"], "threads": runtime.threads(), "threads_chosen": "default" if threads is None
-            else "--threads", "load_average_1min_at_start": load_average, "batch_size": batch_size,
+            else "--threads", "load_average_1min_at_start": load_average, "batch_size": batch_size or model.batch_size,
             "predict_seconds": round(wall, 2), "pairs_per_s": round(summary["read"] / wall, 1),
             "encode_texts": len(texts), "encode_sentences_per_s": round(len(texts) / encode_seconds, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def run_child(tower: str, model_dir: Path, data: Path, args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, "--child", str(model_dir), str(data), "--batch-size", str(args.batch_size),
-               "--encode-texts", str(args.encode_texts)]
+    command = [sys.executable, __file__, "--child", str(model_dir), str(data), "--encode-texts", str(args.encode_texts)]
+    if args.batch_size is not None:
+        command += ["--batch-size", str(args.batch_size)]
     if args.threads is not None:
         command += ["--threads", str(args.threads)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
@@ -160,7 +161,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=200_000)
     parser.add_argument("--towers", nargs="+", choices=TOWERS, default=list(TOWERS))
     parser.add_argument("--threads", type=int, default=None, help="default: textsiam's own default")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=None, help="default: textsiam's per-tower default")
     parser.add_argument("--encode-texts", type=int, default=20_000, help="texts timed for encode sentences/s")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "DATA"), help=argparse.SUPPRESS)

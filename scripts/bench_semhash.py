@@ -48,11 +48,10 @@ def worker_semhash(args: argparse.Namespace) -> np.ndarray:
     from semhash import SemHash
 
     import textsiam
-    from textsiam.cache import default_batch_size
 
     model = textsiam.load(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
-    batch_size = default_batch_size(model.encoder)
+    batch_size = model.batch_size
 
     class Encoder:
         """The textsiam model's encoder, as semhash calls it (``encode(texts) -> array``)."""

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from textsiam.cache import EmbeddingCache, default_batch_size, embed_texts, model_fingerprint
+from textsiam.cache import EmbeddingCache, embed_texts, model_fingerprint
 
 from .test_deduplication import tiny_encoder, tiny_model
 
@@ -72,14 +72,20 @@ def test_encoding_raises_no_warnings(tmp_path, model):
         embed_texts(model, ["w1 w2"], cache=EmbeddingCache(tmp_path, "fp"), progress=False)
 
 
-def test_static_towers_get_large_batches(model):
+def test_each_tower_gets_its_fastest_batch_size(model, tiny_bert_dir):
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import StaticEmbedding
     from tokenizers import Tokenizer
     from tokenizers.models import WordLevel
     from tokenizers.pre_tokenizers import Whitespace
 
+    from textsiam.model import BATCH_SIZES, SiameseModel
+    from textsiam.towers import build_encoder
+
     tokenizer = Tokenizer(WordLevel({"[UNK]": 0, "a": 1}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = Whitespace()
     static = SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_dim=8)], device="cpu")
-    assert default_batch_size(static) > default_batch_size(model.encoder)
+    bert = build_encoder("bert", model_name=str(tiny_bert_dir))
+    assert SiameseModel(static).batch_size == BATCH_SIZES["static"] == 1024
+    assert SiameseModel(bert).batch_size == BATCH_SIZES["attention"] == 32
+    assert model.batch_size == BATCH_SIZES["other"] == 64

@@ -24,9 +24,6 @@ from .errors import TextsiamError
 
 SHARD_SIZE = 8192  # texts per cache shard: the most an interrupted run can lose
 ENCODE_CALL = 1024  # texts per encode() call: one progress-bar step
-# Texts per batch: a static tower (a table lookup per token) spends most of its time on per-batch overhead,
-# so it gets large batches; attention towers keep 64, as their memory grows with batch x length².
-BATCH_SIZE, STATIC_BATCH_SIZE = 64, 1024
 
 
 def default_cache_dir() -> Path:
@@ -99,13 +96,6 @@ class EmbeddingCache:
             Path(tmp).unlink(missing_ok=True)
 
 
-def default_batch_size(encoder: torch.nn.Module) -> int:
-    """``STATIC_BATCH_SIZE`` for a static-embedding tower, else ``BATCH_SIZE``."""
-    from sentence_transformers.sentence_transformer.modules import StaticEmbedding
-
-    return STATIC_BATCH_SIZE if isinstance(encoder[0], StaticEmbedding) else BATCH_SIZE
-
-
 def embed_texts(model, texts: Sequence[str], *, cache: EmbeddingCache | None = None,
                 batch_size: int | None = None, shard_size: int = SHARD_SIZE,
                 progress: bool | None = None) -> tuple[np.ndarray, int]:
@@ -115,7 +105,6 @@ def embed_texts(model, texts: Sequence[str], *, cache: EmbeddingCache | None = N
     embeddings and the number of texts encoded in this call. New embeddings are written to the cache one
     shard of ``shard_size`` texts at a time, so an interrupted run resumes where it stopped.
     """
-    batch_size = batch_size or default_batch_size(model.encoder)
     dim = _dimension(model)
     embeddings = np.zeros((len(texts), dim), dtype=np.float32)
     keys = text_keys(texts) if cache is not None else None

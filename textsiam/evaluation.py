@@ -21,7 +21,7 @@ PROGRESS_MIN_PAIRS = 5000  # a progress bar for encoding only when it takes more
 
 
 def evaluate_pairs(model: SiameseModel, pairs: pd.DataFrame, *, threshold: float | None = None,
-                   batch_size: int = 64) -> tuple[dict[str, float], np.ndarray]:
+                   batch_size: int | None = None) -> tuple[dict[str, float], np.ndarray]:
     """Metrics of ``model`` on labelled pairs at ``threshold`` (default: the model's saved one), and the scores.
 
     A model with a calibration also gets the Brier score and ECE of its probabilities.
@@ -48,13 +48,14 @@ def report_folder(output: str | Path) -> Path:
 def evaluate(model: str | Path | SiameseModel, data: str | Path, *, output: str | Path | None = None,
              report: str | Path | None = None, threshold: float | None = None, text1: str | None = None,
              text2: str | None = None, label: str | None = None, overwrite: bool = False, encoding: str = "utf-8",
-             batch_size: int = 64) -> dict[str, float]:
+             batch_size: int | None = None) -> dict[str, float]:
     """Evaluate a model on every row of a labelled pair file, at its frozen threshold.
 
     With ``output`` (a .json path), writes the metrics there and the HTML report into the folder
     ``report_folder(output)``; ``report`` names the report folder explicitly (with or without ``output``).
     """
-    check_positive("--batch-size", batch_size)
+    if batch_size is not None:
+        check_positive("--batch-size", batch_size)
     report = report_folder(output) if report is None and output is not None else report
     for path in (output, report):
         if path is not None:

@@ -38,7 +38,7 @@ DEFAULT_TOP_K = 10
 def match(model: str | Path | SiameseModel, output: str | Path, *, data: str | Path | None = None,
           questions: str | Path | None = None, answers: str | Path | None = None,
           metrics_output: str | Path | None = None, top_k: int | None = None, question: str | None = None,
-          answer: str | None = None, label: str | None = None, group: str | None = None, batch_size: int = 64,
+          answer: str | None = None, label: str | None = None, group: str | None = None, batch_size: int | None = None,
           overwrite: bool = False, encoding: str = "utf-8") -> dict:
     """Rank the candidates of each question of ``data`` (``match_file``), or retrieve the ``top_k`` answers of
     each of ``questions`` from the pool ``answers`` (``retrieve``); options of the other mode are refused.
@@ -82,7 +82,7 @@ def rank_within(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 def match_file(model: str | Path | SiameseModel, data: str | Path, output: str | Path, *,
                metrics_output: str | Path | None = None, question: str | None = None, answer: str | None = None,
-               label: str | None = None, group: str | None = None, batch_size: int = 64,
+               label: str | None = None, group: str | None = None, batch_size: int | None = None,
                overwrite: bool = False, encoding: str = "utf-8") -> dict:
     """Score every (question, candidate) row of ``data`` and rank the candidates within each question.
 
@@ -95,7 +95,8 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
     text counts as a miss (0), with a warning naming it. Returns ``{"read", "written", "rejected",
     "metrics", "seconds", "rows_per_second"}``.
     """
-    check_positive("--batch-size", batch_size)
+    if batch_size is not None:
+        check_positive("--batch-size", batch_size)
     output = check_output(output, overwrite=overwrite)
     if metrics_output is not None:
         metrics_output = check_output(metrics_output, overwrite=overwrite)
@@ -171,7 +172,7 @@ def _qa_columns(columns: list[str], question: str | None, answer: str | None, la
 
 def retrieve(model: str | Path | SiameseModel, questions: str | Path, answers: str | Path, output: str | Path, *,
              top_k: int = DEFAULT_TOP_K, question_column: str | None = None, answer_column: str | None = None,
-             batch_size: int = 64, overwrite: bool = False, encoding: str = "utf-8") -> dict:
+             batch_size: int | None = None, overwrite: bool = False, encoding: str = "utf-8") -> dict:
     """For each question, the ``top_k`` most similar answers from the whole answer pool.
 
     Questions are encoded through side ``text1`` and answers through ``text2`` (each distinct text once),
@@ -184,7 +185,8 @@ def retrieve(model: str | Path | SiameseModel, questions: str | Path, answers: s
     from sentence_transformers import util
 
     check_positive("--top-k", top_k)
-    check_positive("--batch-size", batch_size)
+    if batch_size is not None:
+        check_positive("--batch-size", batch_size)
     output = check_output(output, overwrite=overwrite)
     q_frame, a_frame = read_table(questions, encoding=encoding), read_table(answers, encoding=encoding)
     q_col = find_column(list(q_frame.columns), question_column, QUESTION_NAMES, option="--question",

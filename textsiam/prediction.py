@@ -56,7 +56,7 @@ def predict_columns(model: SiameseModel) -> tuple[str, ...]:
 
 def predict_file(model: str | Path | SiameseModel, input_path: str | Path, output: str | Path, *,
                  threshold: float | None = None, text1: str | None = None, text2: str | None = None,
-                 chunksize: int = 20_000, batch_size: int = 64, overwrite: bool = False,
+                 chunksize: int = 20_000, batch_size: int | None = None, overwrite: bool = False,
                  encoding: str = "utf-8") -> dict[str, float]:
     """Write ``output``: the input's columns plus ``score``, ``probability``, ``is_duplicate`` and ``reason``.
 
@@ -68,7 +68,8 @@ def predict_file(model: str | Path | SiameseModel, input_path: str | Path, outpu
     written and rejected, the seconds spent scoring and ``rows_per_second``.
     """
     check_positive("--chunksize", chunksize)
-    check_positive("--batch-size", batch_size)
+    if batch_size is not None:
+        check_positive("--batch-size", batch_size)
     output = check_output(output, overwrite=overwrite)
     if Path(input_path).resolve() == output.resolve():
         raise TextsiamError(f"{output}: the output would replace the input file; choose another --output.")
@@ -109,7 +110,7 @@ def _warn_long_texts(chunk: pd.DataFrame, columns: tuple[str, str], source: str 
 
 
 def score_chunk(model: SiameseModel, chunk: pd.DataFrame, c1: str, c2: str, threshold: float, *,
-                batch_size: int = 64, columns: dict[str, str] | None = None) -> pd.DataFrame:
+                batch_size: int | None = None, columns: dict[str, str] | None = None) -> pd.DataFrame:
     """The chunk with textsiam's columns added (names from ``columns``, see ``result_columns``); rows keep order."""
     columns = columns or {name: name for name in predict_columns(model)}
     first, second = chunk[c1].map(clean_text), chunk[c2].map(clean_text)  # _warn_long_texts has warned

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .app import DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
+from .app import BATCH_SIZE_DEFAULT, DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
 
 
 @app.command("dedup")
@@ -36,7 +36,7 @@ def dedup_command(
                                             "docs/dedup.md), or auto (exact below 20,000 distinct texts)."),
     cache_dir: Path = typer.Option(None, show_default="~/.cache/textsiam/embeddings", help="Embedding cache folder."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the embedding cache."),
-    batch_size: int = typer.Option(None, show_default="1024 for a static tower, else 64",
+    batch_size: int = typer.Option(None, show_default=BATCH_SIZE_DEFAULT,
                                    help="Texts per encoding batch."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the input file."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder."),

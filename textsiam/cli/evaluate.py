@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .app import DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, echo_summary, run_command
+from .app import BATCH_SIZE_DEFAULT, DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, echo_summary, run_command
 
 
 @app.command("evaluate")
@@ -24,7 +24,7 @@ def evaluate_command(
     text1: str = typer.Option(None, show_default="detected", help="Column of the first text."),
     text2: str = typer.Option(None, show_default="detected", help="Column of the second text."),
     label: str = typer.Option(None, show_default="detected", help="Column of the 0/1 label."),
-    batch_size: int = typer.Option(64, help="Texts per encoding batch."),
+    batch_size: int = typer.Option(None, show_default=BATCH_SIZE_DEFAULT, help="Texts per encoding batch."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the data file, e.g. latin-1."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file and report folder."),
     threads: int = THREADS_OPTION,

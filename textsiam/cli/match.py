@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .app import DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
+from .app import BATCH_SIZE_DEFAULT, DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
 
 
 @app.command("match")
@@ -29,7 +29,7 @@ def match_command(
     label: str = typer.Option(None, show_default="detected", help="--data: column of the 0/1 label."),
     group: str = typer.Option(None, show_default="question_id/QuestionID, else the question text",
                               help="--data: column naming the question."),
-    batch_size: int = typer.Option(64, help="Texts per encoding batch."),
+    batch_size: int = typer.Option(None, show_default=BATCH_SIZE_DEFAULT, help="Texts per encoding batch."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the input files."),
     overwrite: bool = typer.Option(False, help="Replace existing output files."),
     threads: int = THREADS_OPTION,

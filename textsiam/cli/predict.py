@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .app import DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
+from .app import BATCH_SIZE_DEFAULT, DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
 
 
 @app.command("predict")
@@ -19,7 +19,7 @@ def predict_command(
     text1: str = typer.Option(None, show_default="detected", help="Column of the first text."),
     text2: str = typer.Option(None, show_default="detected", help="Column of the second text."),
     chunksize: int = typer.Option(20_000, help="Rows read and scored at a time."),
-    batch_size: int = typer.Option(64, help="Texts per encoding batch."),
+    batch_size: int = typer.Option(None, show_default=BATCH_SIZE_DEFAULT, help="Texts per encoding batch."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the input file, e.g. latin-1."),
     overwrite: bool = typer.Option(False, help="Replace an existing output file."),
     threads: int = THREADS_OPTION,
