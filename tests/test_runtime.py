@@ -32,9 +32,13 @@ def restore_runtime(monkeypatch):
     torch.set_num_threads(threads)
 
 
-def pretend_machine(monkeypatch, cores: int, load: float, local_processes: int | None = None) -> None:
+def pretend_machine(monkeypatch, cores: int, load: float, local_processes: int | None = None,
+                    running_now: int | None = None) -> None:
+    """``load``: the 1-minute load average; ``running_now``: other tasks running this instant (default: as many)."""
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    now = round(load) if running_now is None else running_now
+    monkeypatch.setattr(runtime, "_other_running_tasks", lambda: now)
     if local_processes:
         monkeypatch.setenv("LOCAL_WORLD_SIZE", str(local_processes))
     else:
@@ -57,6 +61,23 @@ def test_default_threads_are_the_free_cores(monkeypatch, cores, load, processes,
     assert {os.environ[name] for name in runtime.THREAD_VARIABLES} == {str(expected)}
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
     assert os.environ["TOKENIZERS_PARALLELISM"] == ("true" if expected > 1 else "false")
+
+
+def test_a_job_that_just_ended_does_not_count_as_busy(monkeypatch):
+    pretend_machine(monkeypatch, cores=2, load=1.6, running_now=0)  # the average still remembers it
+    assert runtime.free_cores() == 2
+    pretend_machine(monkeypatch, cores=2, load=0.1, running_now=3)  # a burst that just started: not yet
+    assert runtime.free_cores() == 2
+    pretend_machine(monkeypatch, cores=2, load=1.6, running_now=2)  # busy by both measures
+    assert runtime.free_cores() == 1
+
+
+def test_running_tasks_are_read_from_proc_on_linux():
+    counted = runtime._other_running_tasks()
+    if os.path.exists("/proc/loadavg"):
+        assert isinstance(counted, int) and counted >= 0
+    else:
+        assert counted is None
 
 
 def test_the_lstm_tower_runs_on_one_thread_unless_the_user_chose(monkeypatch):

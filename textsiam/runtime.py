@@ -1,15 +1,16 @@
 """Threads and device: the one place that decides how many CPU threads torch, BLAS and tokenizers use.
 
-By default (``threads=None``, ``--threads`` not given) textsiam uses the cores that are free when the command
-starts: the usable cores minus the 1-minute load average, shared among torchrun's local processes, at least
-one; and the lstm tower always runs on one thread. scripts/bench_threads.py measured why on the 2-core machine
-(scripts/results/threads.md, texts/s encoded, 1 vs 2 threads):
+By default (``threads=None``, ``--threads`` not given) textsiam uses the cores that are free when the
+command starts (``free_cores``: the usable cores minus those busy both over the last minute and right now,
+shared among torchrun's local processes, at least one), and the lstm tower always runs on one thread.
+scripts/bench_threads.py measured why on the 2-core machine (scripts/results/threads.md and threads_train.md;
+encode texts/s, 1 vs 2 threads; docs/scoring.md has the whole table):
 
-- idle machine: bert 156 vs 274, static 28,275 vs 37,967, but lstm 3,921 vs 2,469 (its per-step matrices are
+- idle machine: bert 156 vs 274, static 28,275 vs 37,966, but lstm 3,921 vs 2,469 (its per-step matrices are
   too small to share: a second thread only adds waiting);
-- busy machine (3 other CPU-bound processes): every tower is faster on one thread (lstm 1,816 vs 1,644,
-  static 12,186 vs 9,157), and torch's own default (one spinning OpenMP thread per core) collapses: issue 10
-  saw lstm 126 vs 7,967 texts/s and bert training 8.4 vs 30 pairs/s.
+- busy machine (3 other CPU-bound processes): static 12,186 vs 9,156, lstm 1,816 vs 1,644, bert's int8
+  export 202 vs 187 (only torch fp32 bert still gains: 75 vs 92); and torch's own default (one spinning
+  OpenMP thread per core) collapses: issue 10 saw lstm 126 vs 7,967 texts/s, bert training 8.4 vs 30 pairs/s.
 
 ``configure`` also sets ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP threads sleep), which keeps more than one
 thread from collapsing under load. Pass ``threads`` (``--threads``) to fix the count yourself.
@@ -33,14 +34,31 @@ _state: dict[str, object] = {"threads": None, "device": None, "chosen": False}
 
 
 def free_cores() -> int:
-    """Cores not busy with other work: usable cores minus the 1-minute load average, per local process, >= 1."""
+    """Cores not busy with other work, per local process (torchrun's LOCAL_WORLD_SIZE), at least one.
+
+    A core counts as busy only if both the last minute (the 1-minute load average) and this instant (the
+    tasks running now, from /proc/loadavg, this one excluded) say so: the average alone lags, so a command
+    started right after another heavy one would see the finished job as still running.
+    """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average on this platform
         busy = 0.0
+    running_now = _other_running_tasks()
+    if running_now is not None:
+        busy = min(busy, running_now)
     processes = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))  # torchrun's processes on this machine
     return max(1, round((cores - busy) / processes))
+
+
+def _other_running_tasks() -> int | None:
+    """Tasks running or runnable right now, other than this one (Linux: /proc/loadavg); None elsewhere."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            return max(0, int(file.read().split()[3].split("/")[0]) - 1)
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def configure(threads: int | None = None, device: str | None = None) -> dict[str, object]:
