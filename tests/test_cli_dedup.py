@@ -71,3 +71,15 @@ def test_unknown_clustering_is_refused(tmp_path, model_dir):
     result = invoke(data, "--column", "question", "--model", model_dir, "--output", tmp_path / "o",
                     "--clustering", "component")
     assert result.exit_code == 2 and "Did you mean 'components'" in result.output
+
+
+def test_a_threshold_that_would_flood_the_output_is_a_one_line_refusal(tmp_path, model_dir):
+    data = write_csv(tmp_path / "q.csv", TEXTS)
+    out = tmp_path / "out"
+    result = invoke(data, "--model", model_dir, "--output", out, "--no-cache", "--threshold", "-1",
+                    "--max-pairs", "2")
+    assert result.exit_code == 2 and "pairs would be found" in result.output and "--max-pairs" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+    allowed = invoke(data, "--model", model_dir, "--output", out, "--no-cache", "--threshold", "-1",
+                     "--max-pairs", "0")
+    assert allowed.exit_code == 0, allowed.output

@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textsiam.neighbours import Pairs, ann_pairs, exact_pairs, find_pairs, scorable, search_space
+from textsiam.errors import TextsiamError
+from textsiam.neighbours import (
+    Pairs,
+    ann_pairs,
+    check_pair_budget,
+    estimate_pairs,
+    exact_pairs,
+    find_pairs,
+    scorable,
+    search_space,
+)
 
 
 def brute_force(x: np.ndarray, threshold: float, metric: str = "cosine") -> set[tuple[int, int]]:
@@ -102,3 +112,22 @@ def test_scorable_rejects_nan_and_zero_vectors_for_cosine():
 def test_unknown_method_is_refused():
     with pytest.raises(Exception, match="--method"):
         find_pairs(planted(n=10, copies=1), "cosine", 0.9, method="hnsw")
+
+
+def test_pair_estimate_is_close_to_the_true_count():
+    x = planted(n=3000, copies=600)
+    truth = len(brute_force(x, 0.2))
+    expected, _ = estimate_pairs(x, "cosine", 0.2, sample=400)
+    assert 0.8 * truth < expected < 1.25 * truth
+
+
+def test_a_threshold_that_would_find_too_many_pairs_is_refused_with_one_that_fits():
+    x = planted(n=3000, copies=600)
+    loose = len(brute_force(x, 0.1))
+    with pytest.raises(TextsiamError, match="pairs would be found") as refused:
+        check_pair_budget(x, "cosine", 0.1, max_pairs=loose // 10)
+    suggested = float(str(refused.value).split("A threshold of about ")[1].split(" ")[0])
+    assert suggested > 0.1 and len(brute_force(x, suggested)) < loose // 10 * 1.5  # it does fit (sampling aside)
+    assert np.isnan(check_pair_budget(x, "cosine", 0.1, max_pairs=0))  # no limit: nothing estimated
+    assert loose * 2 < len(x) * (len(x) - 1) / 2
+    assert 0.8 * loose < check_pair_budget(x, "cosine", 0.1, max_pairs=loose * 2) < 1.25 * loose  # fits: goes on

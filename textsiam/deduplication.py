@@ -21,7 +21,18 @@ from .clusters import CLUSTERINGS, cluster
 from .data import find_column, read_table
 from .errors import TextsiamError, check_choice, check_positive
 from .files import atomic_path, check_output
-from .neighbours import METHODS, METRICS, TOP_K, Pairs, find_pairs, pair_scores, scorable, search_space
+from .neighbours import (
+    MAX_PAIRS,
+    METHODS,
+    METRICS,
+    TOP_K,
+    Pairs,
+    check_pair_budget,
+    find_pairs,
+    pair_scores,
+    scorable,
+    search_space,
+)
 from .text import clean_texts, duplicate_key
 
 logger = logging.getLogger("textsiam")
@@ -185,11 +196,13 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
           output_dir: str | Path, id_columns: Sequence[str] | None = None, overwrite: bool = False,
           method: str = "auto", clustering: str = "star", cache_dir: str | Path | None = None,
           use_cache: bool = True, batch_size: int | None = None, top_k: int = TOP_K, encoding: str = "utf-8",
-          progress: bool | None = None) -> dict[str, Any]:
+          max_pairs: int = MAX_PAIRS, progress: bool | None = None) -> dict[str, Any]:
     """Find near-duplicate texts in one column of a table and write pairs.csv, clusters.csv, summary.json.
 
     ``model`` is a textsiam/SentenceTransformer directory or name, or a loaded ``SiameseModel``; its saved
-    threshold is used unless ``threshold`` is given. Returns the summary (also written to summary.json).
+    threshold is used unless ``threshold`` is given. A threshold expected to find more than ``max_pairs`` pairs
+    is refused before the search (``neighbours.check_pair_budget``; 0: no limit). Returns the summary (also
+    written to summary.json).
     """
     from .model import SiameseModel, load
 
@@ -224,6 +237,7 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
         # Only scorable texts are searched; a copy is made only when some are not.
         x = search_space(embeddings if len(usable) == len(embeddings) else embeddings[usable], similarity_fn)
         del embeddings
+        expected_pairs = check_pair_budget(x, similarity_fn, threshold, max_pairs)
         found, used = find_pairs(x, similarity_fn, threshold, method=method, top_k=top_k, progress=progress)
         pairs = Pairs(usable[found.a], usable[found.b], found.score)
         self_score = np.zeros(len(groups.texts), dtype=np.float32)
@@ -243,7 +257,8 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     summary = {
         "input": str(input_path), "column": texts.name, "id_columns": list(ids.columns),
         "model": _model_name(model), "threshold": threshold, "similarity": similarity_fn, "embedding_dim": dim,
-        "search": used, "clustering": clustering,
+        "search": used, "clustering": clustering, "pairs_expected": None if np.isnan(expected_pairs) else
+        round(expected_pairs),
         **_counts(groups, clusters, empty_rows, len(unscorable)), "texts_encoded": n_encoded,
         "texts_from_cache": len(groups.texts) - n_encoded, "pairs": len(table), "near_pairs": len(pairs),
     }

@@ -33,6 +33,10 @@ METHODS = ("auto", "exact", "ann")
 METRICS = {"cosine": "ip", "dot": "ip", "euclidean": "l2", "manhattan": "l1"}
 BLOCK_ELEMENTS = 2**25  # scores held at once by exact search (128 MB of float32)
 QUERY_CHUNK = 65_536  # texts per index query: bounds the memory of the candidate lists
+# Pairs dedup goes on to find and write by default. Each costs about 40 bytes while searching and 100+ bytes in
+# pairs.csv; 20 million kept 1,000,000 rows within 3 GB (docs/dedup.md). ``--max-pairs`` changes it.
+MAX_PAIRS = 20_000_000
+BUDGET_SAMPLE = 200  # texts whose partners are counted exactly to estimate the pairs before the search
 
 
 @dataclass
@@ -265,6 +269,52 @@ def _hnsw_index(x: np.ndarray, rows: np.ndarray, similarity_fn: str, progress: b
             index.add(x[rows[start:start + QUERY_CHUNK]])
             bar.update(min(QUERY_CHUNK, len(rows) - start))
     return index
+
+
+def estimate_pairs(x: np.ndarray, similarity_fn: str, threshold: float, *, sample: int = BUDGET_SAMPLE,
+                   keep_top: int = 0, seed: int = 0) -> tuple[float, np.ndarray]:
+    """Pairs at or above ``threshold`` to expect, from the exact partner counts of ``sample`` random texts.
+
+    Also returns the ``keep_top`` highest of those sampled scores, high to low (to suggest a threshold that
+    fits a budget). The sampled rows are scored a few at a time, so memory stays near a few rows of scores.
+    """
+    n = len(x)
+    rows = np.random.default_rng(seed).choice(n, min(n, sample), replace=False)
+    corpus, metric = torch.from_numpy(x), METRICS[similarity_fn]
+    step = max(1, BLOCK_ELEMENTS // n)
+    partners, tops = 0, []
+    with torch.inference_mode():
+        for start in range(0, len(rows), step):
+            chunk = torch.from_numpy(rows[start:start + step])
+            scores = _block_scores(corpus[chunk], corpus, metric)
+            scores[torch.arange(len(chunk)), chunk] = -torch.inf  # not a pair with itself
+            partners += int((scores >= threshold).sum())
+            if keep_top:
+                tops.append(torch.topk(scores.flatten(), min(keep_top, scores.numel())).values)
+    top = torch.sort(torch.cat(tops), descending=True).values[:keep_top].numpy() if tops else np.zeros(0)
+    return partners / len(rows) * n / 2, top
+
+
+def check_pair_budget(x: np.ndarray, similarity_fn: str, threshold: float, max_pairs: int) -> float:
+    """Refuse, before the search, a threshold that would find more than ``max_pairs`` pairs; return the estimate.
+
+    A loose threshold on a large file can mean hundreds of millions of pairs: more memory and disk than the
+    machine has, after an hour of searching. Saying so up front, with a threshold that fits, is kinder.
+    """
+    if max_pairs <= 0 or len(x) * (len(x) - 1) / 2 <= max_pairs:
+        return float("nan")
+    sampled = min(len(x), BUDGET_SAMPLE)
+    allowed = int(max_pairs * 2 / len(x) * sampled)  # sampled scores the budget allows at or above the cut
+    expected, top_scores = estimate_pairs(x, similarity_fn, threshold, sample=sampled, keep_top=allowed + 1)
+    if expected <= max_pairs:
+        return expected
+    fits = float(top_scores[min(allowed, len(top_scores) - 1)])
+    raise TextsiamError(
+        f"at threshold {threshold:.4g} about {expected:,.0f} pairs would be found among {len(x):,} distinct texts "
+        f"({2 * expected / len(x):,.0f} per text on average, estimated from {sampled} sampled texts): more than "
+        f"--max-pairs {max_pairs:,}, which already needs gigabytes. A threshold of about {fits:.4g} keeps the pairs "
+        "within it. Pass a stricter --threshold (the model's threshold was chosen for telling pairs apart, not "
+        "for a whole file), or --max-pairs 0 to search anyway.")
 
 
 def find_pairs(x: np.ndarray, similarity_fn: str, threshold: float, *, method: str = "auto",

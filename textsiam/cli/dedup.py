@@ -38,6 +38,9 @@ def dedup_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the embedding cache."),
     batch_size: int = typer.Option(None, show_default=BATCH_SIZE_DEFAULT,
                                    help="Texts per encoding batch."),
+    max_pairs: int = typer.Option(20_000_000, help="Refuse, before searching, a threshold expected to find more "
+                                                   "pairs than this (estimated from 200 sampled texts); 0: no "
+                                                   "limit."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the input file."),
     overwrite: bool = typer.Option(False, help="Replace an existing output folder."),
     threads: int = THREADS_OPTION,
@@ -50,7 +53,7 @@ def dedup_command(
     ids = None if not id_column else [name.strip() for value in id_column for name in value.split(",") if name.strip()]
     summary = run_command(dedup, data, column, model, threshold, output_dir=output, id_columns=ids,
                           overwrite=overwrite, method=method, clustering=clustering, cache_dir=cache_dir,
-                          use_cache=not no_cache, batch_size=batch_size, encoding=encoding)
+                          use_cache=not no_cache, batch_size=batch_size, encoding=encoding, max_pairs=max_pairs)
     typer.echo(f"rows read {summary['rows_read']}, written {summary['rows_written']}, rejected "
                f"{summary['rows_rejected']} (empty or unscorable texts, each alone in its cluster); "
                f"{summary['unique_texts']} distinct texts, {summary['pairs']} pairs, {summary['clusters']} "
