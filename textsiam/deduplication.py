@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from .cache import EmbeddingCache, default_cache_dir, embed_texts, model_fingerprint
+from .choices import MAX_PAIRS
 from .clusters import CLUSTERINGS, cluster
 from .data import find_column, read_table
 from .errors import TextsiamError, check_choice, check_positive
 from .files import atomic_path, check_output
 from .neighbours import (
-    MAX_PAIRS,
     METHODS,
     METRICS,
     TOP_K,
@@ -210,8 +210,7 @@ def dedup(input_path: str | Path, column: str | None, model: Any, threshold: flo
     check_choice("--method", method, METHODS)
     check_choice("--clustering", clustering, CLUSTERINGS)
     check_positive("--top-k", top_k)
-    if batch_size is not None:
-        check_positive("--batch-size", batch_size)
+    check_positive("--batch-size", batch_size, optional=True)
     stages = _Stages()
     started, started_cpu = time.perf_counter(), time.process_time()
     with stages("read"):

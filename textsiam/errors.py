@@ -26,8 +26,10 @@ def check_choice(option: str, value: str, choices: Iterable[str]) -> str:
     return value
 
 
-def check_positive(option: str, value: float) -> float:
-    """Raise a TextsiamError unless ``value`` is > 0."""
+def check_positive(option: str, value: float | None, *, optional: bool = False) -> float | None:
+    """Raise a TextsiamError unless ``value`` is > 0 (or, with ``optional``, None: "the default")."""
+    if optional and value is None:
+        return None
     if value is None or not value > 0:
         raise TextsiamError(f"{option} must be greater than 0 (got {value}).")
     return value

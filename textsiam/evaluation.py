@@ -54,8 +54,7 @@ def evaluate(model: str | Path | SiameseModel, data: str | Path, *, output: str 
     With ``output`` (a .json path), writes the metrics there and the HTML report into the folder
     ``report_folder(output)``; ``report`` names the report folder explicitly (with or without ``output``).
     """
-    if batch_size is not None:
-        check_positive("--batch-size", batch_size)
+    check_positive("--batch-size", batch_size, optional=True)
     report = report_folder(output) if report is None and output is not None else report
     for path in (output, report):
         if path is not None:

@@ -95,8 +95,7 @@ def match_file(model: str | Path | SiameseModel, data: str | Path, output: str |
     text counts as a miss (0), with a warning naming it. Returns ``{"read", "written", "rejected",
     "metrics", "seconds", "rows_per_second"}``.
     """
-    if batch_size is not None:
-        check_positive("--batch-size", batch_size)
+    check_positive("--batch-size", batch_size, optional=True)
     output = check_output(output, overwrite=overwrite)
     if metrics_output is not None:
         metrics_output = check_output(metrics_output, overwrite=overwrite)
@@ -185,8 +184,7 @@ def retrieve(model: str | Path | SiameseModel, questions: str | Path, answers: s
     from sentence_transformers import util
 
     check_positive("--top-k", top_k)
-    if batch_size is not None:
-        check_positive("--batch-size", batch_size)
+    check_positive("--batch-size", batch_size, optional=True)
     output = check_output(output, overwrite=overwrite)
     q_frame, a_frame = read_table(questions, encoding=encoding), read_table(answers, encoding=encoding)
     q_col = find_column(list(q_frame.columns), question_column, QUESTION_NAMES, option="--question",

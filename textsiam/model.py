@@ -13,15 +13,13 @@ import pandas as pd
 import torch
 
 from . import runtime
+from .choices import ENCODE_BATCH_SIZES
 from .errors import TextsiamError
 
 logger = logging.getLogger("textsiam")
 
 METADATA_FILE = "textsiam.json"
-# Texts per encoding batch when the caller gives none. A static tower (a table lookup per token) spends its time
-# on per-batch overhead, so it gets large batches; an attention tower is fastest on small ones (all-MiniLM-L6-v2,
-# 2 threads, 2,000 QQP questions: 306 texts/s at 32, 270 at 64, 230 at 128, 173 at 256); the lstm keeps 64.
-BATCH_SIZES = {"static": 1024, "attention": 32, "other": 64}
+BATCH_SIZES = ENCODE_BATCH_SIZES  # texts per encoding batch by kind of tower (see choices.py)
 # Route names of pseudo-siamese models: text1 goes through one tower, text2 through the other.
 SIDES = ("text1", "text2")
 

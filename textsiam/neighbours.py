@@ -34,9 +34,6 @@ METHODS = ("auto", "exact", "ann")
 METRICS = {"cosine": "ip", "dot": "ip", "euclidean": "l2", "manhattan": "l1"}
 BLOCK_ELEMENTS = 2**25  # scores held at once by exact search (128 MB of float32)
 QUERY_CHUNK = 65_536  # texts per index query: bounds the memory of the candidate lists
-# Pairs dedup goes on to find and write by default. Each costs about 40 bytes while searching and 100+ bytes in
-# pairs.csv; 20 million kept 1,000,000 rows within 3 GB (docs/dedup.md). ``--max-pairs`` changes it.
-MAX_PAIRS = 20_000_000
 BUDGET_SAMPLE = 200  # texts whose partners are counted exactly to estimate the pairs before the search
 
 

@@ -68,8 +68,7 @@ def predict_file(model: str | Path | SiameseModel, input_path: str | Path, outpu
     written and rejected, the seconds spent scoring and ``rows_per_second``.
     """
     check_positive("--chunksize", chunksize)
-    if batch_size is not None:
-        check_positive("--batch-size", batch_size)
+    check_positive("--batch-size", batch_size, optional=True)
     output = check_output(output, overwrite=overwrite)
     if Path(input_path).resolve() == output.resolve():
         raise TextsiamError(f"{output}: the output would replace the input file; choose another --output.")

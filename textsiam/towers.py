@@ -180,9 +180,10 @@ TOKENIZER_WAIT_SECONDS = 900  # how long a DDP process waits for the one that le
 def shared_tokenizer(texts: Sequence[str], store: Path | None, **options) -> Tokenizer:
     """``learn_tokenizer(texts, **options)``, learnt once per run when ``store`` (a folder) is given.
 
-    Learning is not deterministic (the tokenizers library breaks ties between equally frequent merges at
-    random), so every process of a DDP run and a later ``--resume`` must share one vocabulary: the first
-    process to claim the file learns and saves it, the others wait for it, a resume reads it back.
+    The ``bpe`` and ``unigram`` trainers of the tokenizers library are not deterministic (they break ties
+    between equally frequent merges at random; ``wordpiece`` is counted by ``wordpiece_vocabulary`` and is), so
+    every process of a DDP run and a later ``--resume`` must share one vocabulary: the first process to claim
+    the file learns and saves it, the others wait for it, a resume reads it back.
     """
     if store is None:
         return learn_tokenizer(texts, **options)

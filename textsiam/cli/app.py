@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import typer
 
 from .. import __version__
+from ..choices import ENCODE_BATCH_SIZES
 from ..errors import TextsiamError
 from ..runtime import DEFAULT_THREADS_HELP
 
@@ -48,7 +49,8 @@ QUIET_ENVIRONMENT = {
 THREADS_OPTION = typer.Option(None, "--threads", show_default=DEFAULT_THREADS_HELP,
                               help="CPU threads for torch, BLAS and tokenizers (by default the cores other work "
                                    "leaves free, measured at start; see textsiam/runtime.py).")
-BATCH_SIZE_DEFAULT = "per tower: static 1024, bert 32, lstm 64"
+BATCH_SIZE_DEFAULT = ("per tower: static {static}, bert {attention}, lstm {other}"
+                      .format(**ENCODE_BATCH_SIZES))
 DEVICE_OPTION = typer.Option(None, "--device", show_default="cpu", help="Where the model runs: cpu, cuda, cuda:N, mps.")
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..choices import MAX_PAIRS
 from .app import BATCH_SIZE_DEFAULT, DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, run_command
 
 
@@ -38,7 +39,7 @@ def dedup_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the embedding cache."),
     batch_size: int = typer.Option(None, show_default=BATCH_SIZE_DEFAULT,
                                    help="Texts per encoding batch."),
-    max_pairs: int = typer.Option(20_000_000, help="Refuse, before searching, a threshold expected to find more "
+    max_pairs: int = typer.Option(MAX_PAIRS, help="Refuse, before searching, a threshold expected to find more "
                                                    "pairs than this (estimated from 200 sampled texts); 0: no "
                                                    "limit."),
     encoding: str = typer.Option("utf-8", help="Text encoding of the input file."),
