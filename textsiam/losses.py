@@ -15,15 +15,31 @@ from sentence_transformers.sentence_transformer import losses
 from sentence_transformers.sentence_transformer.losses.contrastive import SiameseDistanceMetric
 from sentence_transformers.sentence_transformer.losses.triplet import TripletDistanceMetric
 
+from .bce_loss import pair_distance
 from .choices import DEFAULT_MARGINS, DISTANCES, LOSSES
 from .errors import TextsiamError, check_choice, check_positive
 from .text import group_key
 
 MAX_NEGATIVE_DRAWS = 20  # random draws for a negative outside the anchor's duplicate cluster before giving up
 
+
+
+def euclidean_distance(x, y):
+    """Row-wise L2 distance, exactly symmetric (``bce_loss.pair_distance``)."""
+    return pair_distance(x, y, "euclidean")
+
+
+def manhattan_distance(x, y):
+    """Row-wise L1 distance, exactly symmetric (``bce_loss.pair_distance``)."""
+    return pair_distance(x, y, "manhattan")
+
+
+# sentence-transformers' EUCLIDEAN / MANHATTAN add eps=1e-6 to every difference (F.pairwise_distance), so d(a, b)
+# and d(b, a) differ by up to 1e-6 per dimension; the bce head's pair_distance has no eps, is symmetric, and its
+# gradient at d = 0 (identical texts) is 0, not NaN.
 _SIAMESE_DISTANCE = {"cosine": SiameseDistanceMetric.COSINE_DISTANCE,
-                     "euclidean": SiameseDistanceMetric.EUCLIDEAN,
-                     "manhattan": SiameseDistanceMetric.MANHATTAN}
+                     "euclidean": euclidean_distance,
+                     "manhattan": manhattan_distance}
 _TRIPLET_DISTANCE = {"cosine": TripletDistanceMetric.COSINE,
                      "euclidean": TripletDistanceMetric.EUCLIDEAN,
                      "manhattan": TripletDistanceMetric.MANHATTAN}
