@@ -27,8 +27,39 @@ def test_fit_recovers_the_generating_head():
     scores, labels = synthetic(20000)
     calibration = fit_calibration(scores, labels, "cosine")
     # p = sigmoid(8·s - 5) = sigmoid(-8·(1 - s) + 3): w = 8, b = 3
+    assert calibration["distance"] == "cosine"
     assert calibration["w"] == pytest.approx(8, rel=0.1)
     assert calibration["b"] == pytest.approx(3, rel=0.15)
+
+
+def test_the_distance_the_logistic_curve_fits_is_chosen_and_kept():
+    """Labels drawn from a logistic curve in sqrt(2 - 2s) are fitted in that distance, and better than in 1 - s."""
+    rng = np.random.default_rng(3)
+    scores = rng.uniform(-0.2, 1.0, 20000)
+    chord = np.sqrt(2 - 2 * scores)
+    labels = (rng.random(scores.size) < 1 / (1 + np.exp(-(-9 * chord + 6)))).astype(int)
+    calibration = fit_calibration(scores, labels, "cosine")
+    assert calibration["distance"] == "unit-euclidean"
+    assert calibration["w"] == pytest.approx(9, rel=0.1)
+    fresh = rng.uniform(-0.2, 1.0, 20000)
+    fresh_labels = (rng.random(fresh.size) < 1 / (1 + np.exp(-(-9 * np.sqrt(2 - 2 * fresh) + 6)))).astype(int)
+    as_cosine = {**calibration, **fit_calibration_in(scores, labels, "cosine")}
+    assert (expected_calibration_error(probabilities(fresh, calibration), fresh_labels)
+            < expected_calibration_error(probabilities(fresh, as_cosine), fresh_labels))
+
+
+def fit_calibration_in(scores: np.ndarray, labels: np.ndarray, distance: str) -> dict:
+    """w and b fitted with one given distance (what fit_calibration did before it chose)."""
+    from sklearn.linear_model import LogisticRegression
+
+    regression = LogisticRegression(C=100.0, max_iter=1000).fit(distances(scores, "cosine", distance).reshape(-1, 1),
+                                                                labels)
+    return {"w": float(-regression.coef_[0, 0]), "b": float(regression.intercept_[0]), "distance": distance}
+
+
+def test_a_calibration_saved_without_a_distance_reads_as_cosine():
+    old = {"w": 4.0, "b": 1.0, "similarity": "cosine"}
+    assert probabilities(np.array([0.5]), old)[0] == pytest.approx(1 / (1 + np.exp(4 * 0.5 - 1)))
 
 
 def test_calibrated_probabilities_have_small_ece_on_fresh_data_and_raw_scores_do_not():
@@ -51,6 +82,7 @@ def test_more_similar_means_more_probable_for_every_similarity(similarity):
 
 def test_distance_is_derived_from_the_score():
     assert distances(np.array([1.0, 0.25]), "cosine").tolist() == [0.0, 0.75]
+    assert distances(np.array([1.0, 0.5, -1.0]), "cosine", "unit-euclidean").tolist() == [0.0, 1.0, 2.0]
     assert distances(np.array([-2.0]), "euclidean").tolist() == [2.0]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from textsiam.model_card import BEGIN, END, EXAMPLE, write_model_card
+from textsiam.model_card import BEGIN, END, EXAMPLE, calibration_rows, write_model_card
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,10 @@ def test_card_without_readme_threshold_or_calibration(tmp_path: Path):
     assert card.startswith(BEGIN) and "no saved decision threshold" in card
     assert "calibration | none" in card and "task='text1'" in card and "task='text2'" in card
     assert "## Held-out metrics" not in card
+
+
+def test_card_names_the_calibration_distance_the_dev_fit_chose():
+    rows = calibration_rows({"w": 9.0, "b": 6.0, "similarity": "cosine", "distance": "unit-euclidean"})
+    assert "d = √(2 − 2·cosine similarity), the euclidean distance of the unit-length embeddings" in rows[0]
+    assert "d = −(euclidean similarity)" in calibration_rows({"w": 1.0, "b": 0.0, "similarity": "euclidean",
+                                                              "distance": "negated-score"})[0]
