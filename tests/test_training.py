@@ -51,7 +51,7 @@ def test_every_loss_trains(pairs_csv: Path, tmp_path: Path, loss: str, distance:
     assert model.encoder.similarity_fn_name == model.metadata["similarity"]
     test = model.metadata["metrics"]["test"]
     assert test["n"] == len(model.metadata["split"]["test"]) and np.isfinite(test["roc_auc"])
-    assert set(model.metadata["calibration"]) == {"w", "b", "similarity"}
+    assert set(model.metadata["calibration"]) == {"w", "b", "similarity", "distance"}
 
 
 def test_threshold_metric_accuracy_is_chosen_on_dev_and_saved(pairs_csv: Path, tmp_path: Path):
