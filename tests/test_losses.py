@@ -68,6 +68,32 @@ def test_bce_trains_the_distance_it_is_asked_for():
     assert LossSpec("bce").row_format == "pairs"
 
 
+def test_cosent_ranks_duplicates_above_non_duplicates_in_cosine():
+    import numpy as np
+    from sentence_transformers.sentence_transformer import losses
+
+    from textsiam.losses import build_loss, training_rows
+    from textsiam.towers import build_encoder
+
+    spec = LossSpec("cosent")
+    assert spec.similarity == "cosine" and spec.row_format == "pairs"
+    rows = training_rows(CHAIN, spec)
+    assert rows.features["label"].dtype.startswith("float") and rows["label"] == [1.0, 1.0, 1.0, 0.0]
+    encoder = build_encoder("static", train_texts=(["a b c d"], ["x y z q r"]))
+    loss = build_loss(spec, encoder)
+    assert isinstance(loss, losses.CoSENTLoss)
+    # CoSENT's loss is log(1 + sum over (duplicate, non-duplicate) pairs of exp(scale·(cos_non - cos_dup))).
+    import torch
+
+    def loss_when(cos_first: float, cos_second: float) -> float:
+        anchors = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+        others = torch.tensor([[cos_first, np.sqrt(1 - cos_first**2)], [cos_second, np.sqrt(1 - cos_second**2)]])
+        return float(loss.compute_loss_from_embeddings([anchors, others.float()], torch.tensor([1.0, 0.0])))
+
+    assert loss_when(0.9, 0.7) == pytest.approx(np.log1p(np.exp(20 * (0.7 - 0.9))), rel=1e-3)
+    assert loss_when(0.9, 0.2) < loss_when(0.2, 0.9)
+
+
 def test_mined_negatives_are_hard_but_never_duplicates(tiny_bert_dir):
     from textsiam.towers import build_encoder
 

@@ -55,7 +55,7 @@ def test_pseudo_model_loads_in_plain_sentence_transformers_with_one_route_per_si
 @pytest.mark.parametrize("loss, distance", [("contrastive", "cosine"), ("online-contrastive", "euclidean"),
                                             ("triplet", "cosine"), ("batch-hard-triplet", "euclidean"),
                                             ("cosine", "cosine"), ("in-batch-negatives", "cosine"),
-                                            ("bce", "manhattan")])
+                                            ("cosent", "cosine"), ("bce", "manhattan")])
 def test_every_loss_trains_with_pseudo(pairs_csv: Path, tmp_path: Path, loss: str, distance: str):
     model = train(tiny_pseudo(pairs_csv, tmp_path / "m", loss=loss, distance=distance))
     assert model.metadata["arch"] == "pseudo" and model.metadata["loss"] == loss

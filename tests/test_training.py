@@ -44,7 +44,7 @@ def test_lstm_train_saves_a_plain_sentence_transformer_with_metadata(pairs_csv: 
 @pytest.mark.parametrize("loss, distance", [("contrastive", "euclidean"), ("contrastive", "manhattan"),
                                             ("triplet", "cosine"), ("batch-hard-triplet", "euclidean"),
                                             ("cosine", "cosine"), ("in-batch-negatives", "cosine"),
-                                            ("bce", "cosine"), ("bce", "euclidean")])
+                                            ("cosent", "cosine"), ("bce", "cosine"), ("bce", "euclidean")])
 def test_every_loss_trains(pairs_csv: Path, tmp_path: Path, loss: str, distance: str):
     model = train(tiny_lstm_config(pairs_csv, tmp_path / "m", loss=loss, distance=distance, epochs=1))
     assert model.metadata["loss"] == loss

@@ -10,7 +10,7 @@ TOWERS = ("bert", "lstm", "static")
 ARCHS = ("siamese", "pseudo")
 
 LOSSES = ("contrastive", "online-contrastive", "triplet", "batch-hard-triplet", "cosine", "in-batch-negatives",
-          "bce")
+          "bce", "cosent")
 DEFAULT_LOSS = "online-contrastive"  # for labelled pairs; files without labels train with in-batch-negatives
 DISTANCES = ("cosine", "euclidean", "manhattan")
 # What the decision threshold maximises on dev: F1 suits duplicates rarer than non-duplicates (the usual case);

@@ -74,7 +74,7 @@ class LossSpec:
     @property
     def similarity(self) -> str:
         """The similarity the trained embeddings are meant to be compared with (saved in the model)."""
-        if self.name in ("cosine", "in-batch-negatives"):
+        if self.name in ("cosine", "in-batch-negatives", "cosent"):
             return "cosine"
         return self.distance  # contrastive, triplet and bce losses train the distance the model then compares
 
@@ -96,6 +96,8 @@ def build_loss(spec: LossSpec, model):
         return losses.BatchHardTripletLoss(model, distance_metric=distance, margin=margin)
     if spec.name == "cosine":
         return losses.CosineSimilarityLoss(model)
+    if spec.name == "cosent":
+        return losses.CoSENTLoss(model)
     if spec.name == "bce":
         from .bce_loss import SiameseBCELoss
 
@@ -117,7 +119,7 @@ def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42, symmet
     """
     fmt = spec.row_format
     if fmt == "pairs":
-        label = pairs["label"].astype(np.float32 if spec.name == "cosine" else np.int64)
+        label = pairs["label"].astype(np.float32 if spec.name in ("cosine", "cosent") else np.int64)
         return Dataset.from_dict({"text1": pairs["text1"].tolist(), "text2": pairs["text2"].tolist(),
                                   "label": label.tolist()})
     if fmt == "triplets":
