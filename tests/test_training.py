@@ -23,7 +23,7 @@ def test_lstm_train_saves_a_plain_sentence_transformer_with_metadata(pairs_csv: 
     output = tmp_path / "model"
     model = train(tiny_lstm_config(pairs_csv, output))
     meta = json.loads((output / "textsiam.json").read_text())
-    assert meta["tower"] == "lstm" and meta["loss"] == "online-contrastive"
+    assert meta["tower"] == "lstm" and meta["loss"] == "cosent"  # the lstm's default (choices.TOWER_LOSSES)
     assert meta["threshold"] == model.threshold
     assert set(meta["split"]) == {"train", "dev", "test"}
     all_rows = sorted(meta["split"]["train"] + meta["split"]["dev"] + meta["split"]["test"])

@@ -45,3 +45,15 @@ def test_a_tower_alone_gets_its_defaults(tower):
         if hasattr(config, name):
             assert getattr(config, name) == value
     assert config.model == (DEFAULT_BERT if tower == "bert" else None)
+
+
+@pytest.mark.parametrize("tower, labelled, expected", [("lstm", True, "cosent"), ("static", True, "online-contrastive"),
+                                                       ("bert", True, "online-contrastive"),
+                                                       ("lstm", False, "in-batch-negatives")])
+def test_the_default_loss_follows_the_tower_and_the_labels(tower: str, labelled: bool, expected: str):
+    config = TrainConfig(tower=tower)
+    config.resolve_loss(labelled)
+    assert config.loss == expected and config.loss_spec.name == expected
+    chosen = TrainConfig(tower=tower, loss="in-batch-negatives")
+    chosen.resolve_loss(labelled)
+    assert chosen.loss == "in-batch-negatives"  # a loss the user names is kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .choices import ARCHS, DEFAULT_LOSS, THRESHOLD_METRICS, TOWER_DEFAULTS, TOWERS
+from .choices import ARCHS, THRESHOLD_METRICS, TOWER_DEFAULTS, TOWERS, default_loss
 from .errors import TextsiamError, check_choice, check_positive
 from .hub import DEFAULT_BERT
 from .losses import LossSpec
@@ -28,7 +28,8 @@ class TrainConfig:
     arch: str = "siamese"
     """``siamese`` (one shared tower) or ``pseudo`` (one tower per side, a sentence-transformers Router)."""
     loss: str | None = None
-    """A name of ``choices.LOSSES``; None picks the default for labelled pairs, in-batch-negatives for positives."""
+    """A name of ``choices.LOSSES``; None: the tower's default for labelled pairs (``choices.default_loss``: cosent
+    for the lstm, online-contrastive otherwise), in-batch-negatives for positive pairs only."""
     distance: str = "cosine"
     """Distance of the contrastive, triplet and bce losses: ``cosine``, ``euclidean`` or ``manhattan``."""
     margin: float | None = None
@@ -97,12 +98,12 @@ class TrainConfig:
                 raise TextsiamError(f"--{option.replace('_', '-')} must be between 0 and 0.5.")
         if self.early_stopping < 0 or self.hard_negatives < 0:
             raise TextsiamError("--early-stopping and --hard-negatives must be 0 or more.")
-        self.loss_spec = LossSpec(self.loss or DEFAULT_LOSS, self.distance, self.margin)
+        self.loss_spec = LossSpec(self.loss or default_loss(self.tower), self.distance, self.margin)
 
     def resolve_loss(self, labelled: bool) -> None:
         """Pick the default loss once we know whether the data has labels; positives only need in-batch negatives."""
         if self.loss is None:
-            self.loss = DEFAULT_LOSS if labelled else "in-batch-negatives"
+            self.loss = default_loss(self.tower) if labelled else "in-batch-negatives"
         elif not labelled and self.loss != "in-batch-negatives":
             raise TextsiamError(f"the data has no label column, so it holds positive pairs only; --loss {self.loss} "
                                 "needs labelled pairs. Use --loss in-batch-negatives (the default for such data).")

@@ -7,9 +7,21 @@ from pathlib import Path
 
 import typer
 
-from ..choices import ARCHS, DEFAULT_LOSS, DEFAULT_MARGINS, DISTANCES, LOSSES, TOWER_DEFAULTS, TOWERS
+from ..choices import (
+    ARCHS,
+    DEFAULT_LOSS,
+    DEFAULT_MARGINS,
+    DISTANCES,
+    LOSSES,
+    TOWER_DEFAULTS,
+    TOWER_LOSSES,
+    TOWERS,
+)
 from ..hub import DEFAULT_BERT
 from .app import DEVICE_OPTION, THREADS_OPTION, app, configure_runtime, echo_summary, run_command
+
+LOSS_DEFAULTS = (f"{DEFAULT_LOSS}; " + "; ".join(f"{loss} for {tower}" for tower, loss in TOWER_LOSSES.items())
+                 + "; in-batch-negatives for files without labels")
 
 
 def per_tower(option: str) -> str:
@@ -29,7 +41,7 @@ def train_command(
     output: Path = typer.Option(Path("model"), "--output", "-o", help="Model directory to write."),
     tower: str = typer.Option("lstm", help=f"Encoder: {' | '.join(TOWERS)}."),
     arch: str = typer.Option("siamese", help=f"{' | '.join(ARCHS)}: one shared tower, or one per side."),
-    loss: str = typer.Option(None, show_default=f"{DEFAULT_LOSS}; in-batch-negatives for files without labels",
+    loss: str = typer.Option(None, show_default=LOSS_DEFAULTS,
                              help=f"Training loss: {' | '.join(LOSSES)}."),
     distance: str = typer.Option("cosine", help=f"Distance of contrastive/triplet losses: {' | '.join(DISTANCES)}."),
     margin: float = typer.Option(None, show_default=", ".join(f"{m:g} {d}" for d, m in DEFAULT_MARGINS.items()),
