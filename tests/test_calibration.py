@@ -10,6 +10,7 @@ from textsiam.calibration import (
     distances,
     expected_calibration_error,
     fit_calibration,
+    fit_head,
     probabilities,
     reliability_bins,
 )
@@ -43,18 +44,9 @@ def test_the_distance_the_logistic_curve_fits_is_chosen_and_kept():
     assert calibration["w"] == pytest.approx(9, rel=0.1)
     fresh = rng.uniform(-0.2, 1.0, 20000)
     fresh_labels = (rng.random(fresh.size) < 1 / (1 + np.exp(-(-9 * np.sqrt(2 - 2 * fresh) + 6)))).astype(int)
-    as_cosine = {**calibration, **fit_calibration_in(scores, labels, "cosine")}
+    as_cosine = fit_head(scores, labels, "cosine", "cosine")[1]  # what fit_calibration did before it chose
     assert (expected_calibration_error(probabilities(fresh, calibration), fresh_labels)
             < expected_calibration_error(probabilities(fresh, as_cosine), fresh_labels))
-
-
-def fit_calibration_in(scores: np.ndarray, labels: np.ndarray, distance: str) -> dict:
-    """w and b fitted with one given distance (what fit_calibration did before it chose)."""
-    from sklearn.linear_model import LogisticRegression
-
-    regression = LogisticRegression(C=100.0, max_iter=1000).fit(distances(scores, "cosine", distance).reshape(-1, 1),
-                                                                labels)
-    return {"w": float(-regression.coef_[0, 0]), "b": float(regression.intercept_[0]), "distance": distance}
 
 
 def test_a_calibration_saved_without_a_distance_reads_as_cosine():

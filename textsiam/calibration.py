@@ -35,21 +35,29 @@ def distances(scores: np.ndarray, similarity: str, distance: str = "cosine") -> 
     return 1.0 - scores
 
 
+def fit_head(scores: np.ndarray, labels: np.ndarray, similarity: str,
+             distance: str = "cosine") -> tuple[float, dict[str, float | str]]:
+    """``w`` and ``b`` of p = sigmoid(-w·d + b) fitted with one ``distance``, and the fit's log loss.
+
+    The fit is a one-feature logistic regression, lightly regularised so that perfectly separated dev scores
+    still give a finite slope.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    d = distances(scores, similarity, distance).reshape(-1, 1)
+    regression = LogisticRegression(C=100.0, max_iter=1000).fit(d, labels)
+    loss = log_loss(labels, regression.predict_proba(d)[:, 1], labels=[0, 1])
+    return loss, {"w": float(-regression.coef_[0, 0]), "b": float(regression.intercept_[0]),
+                  "similarity": similarity, "distance": distance}
+
+
 def fit_calibration(scores: np.ndarray, labels: np.ndarray, similarity: str) -> dict[str, float | str]:
     """Fit ``w`` and ``b`` of p = sigmoid(-w·d + b) on labelled scores (the dev split).
 
-    The fit is a one-feature logistic regression, lightly regularised so that perfectly separated dev scores
-    still give a finite slope. For cosine scores it is fitted with each of ``COSINE_DISTANCES`` and the one
-    with the lower log loss is kept.
+    For cosine scores the head is fitted with each of ``COSINE_DISTANCES`` (``fit_head``) and the one with the
+    lower log loss is kept.
     """
-    labels = np.asarray(labels, dtype=np.int64)
-    fits = []
-    for distance in COSINE_DISTANCES if similarity == "cosine" else ("negated-score",):
-        d = distances(scores, similarity, distance).reshape(-1, 1)
-        regression = LogisticRegression(C=100.0, max_iter=1000).fit(d, labels)
-        loss = log_loss(labels, regression.predict_proba(d)[:, 1], labels=[0, 1])
-        fits.append((loss, {"w": float(-regression.coef_[0, 0]), "b": float(regression.intercept_[0]),
-                            "similarity": similarity, "distance": distance}))
+    candidates = COSINE_DISTANCES if similarity == "cosine" else ("negated-score",)
+    fits = [fit_head(scores, labels, similarity, distance) for distance in candidates]
     return min(fits, key=lambda fit: fit[0])[1]
 
 

@@ -23,7 +23,6 @@ from .text import group_key
 MAX_NEGATIVE_DRAWS = 20  # random draws for a negative outside the anchor's duplicate cluster before giving up
 
 
-
 def euclidean_distance(x, y):
     """Row-wise L2 distance, exactly symmetric (``bce_loss.pair_distance``)."""
     return pair_distance(x, y, "euclidean")
