@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 from sentence_transformers.base.sampler import DefaultBatchSampler, ProportionalBatchSampler
+from transformers import TrainerCallback
 
 MEGABATCH = 50  # length grouping sorts rows inside windows of this many batches, so batches stay random
 LABEL_COLUMNS = {"label", "score"}
@@ -184,3 +185,22 @@ SAMPLERS: dict[str, type[BalancedBatchSampler]] = {
 def sampler_for(loss_name: str) -> Callable[..., BalancedBatchSampler]:
     """The batch sampler class that gives ``loss_name`` the batches it needs (length grouping by default)."""
     return SAMPLERS.get(loss_name, LengthGroupedBatchSampler)
+
+
+class ResumedEpochCallback(TrainerCallback):
+    """Tells the batch sampler which epoch it is at the start of every epoch, resumed ones included.
+
+    Resuming mid-epoch, the trainer skips the batches already trained with accelerate's ``skip_first_batches``,
+    which wraps the batch sampler in a ``SkipBatchSampler`` that does not pass ``set_epoch`` on (accelerate 1.15):
+    the resumed epoch would replay epoch 0's batch order. The epoch is the trainer's own count of finished ones.
+    """
+
+    def on_epoch_begin(self, args, state, control, train_dataloader=None, **kwargs) -> None:
+        if train_dataloader is None:
+            return
+        steps_per_epoch = max(1, len(train_dataloader) // args.gradient_accumulation_steps)
+        sampler = train_dataloader.batch_sampler  # accelerate's BatchSamplerShard under DDP wraps ours
+        while sampler is not None and not hasattr(sampler, "set_epoch"):
+            sampler = getattr(sampler, "batch_sampler", None)
+        if sampler is not None:
+            sampler.set_epoch(state.global_step // steps_per_epoch)

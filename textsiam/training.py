@@ -39,7 +39,7 @@ from .losses import (
 )
 from .metrics import binary_metrics, check_dev_classes, choose_threshold
 from .model import SiameseModel
-from .sampler import ProportionalBalancedBatchSampler, sampler_for, world_size
+from .sampler import ProportionalBalancedBatchSampler, ResumedEpochCallback, sampler_for, world_size
 from .splits import grouped_split, with_sampled_negatives
 from .text import group_key
 from .training_args import TrainConfig
@@ -221,7 +221,9 @@ def build_trainer(config: TrainConfig, encoder, dataset, loss, dev_pairs: pd.Dat
         ddp_backend="gloo" if not cuda and "WORLD_SIZE" in os.environ else None,
         ddp_find_unused_parameters=config.arch == "pseudo",  # a one-column loss leaves the text2 tower idle
     )
-    callbacks = [EarlyStoppingCallback(early_stopping_patience=config.early_stopping)] if config.early_stopping else []
+    callbacks = [ResumedEpochCallback()]
+    if config.early_stopping:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping))
     evaluator = DevPairEvaluator(dev_pairs, pseudo=config.arch == "pseudo")
     return SentenceTransformerTrainer(model=encoder, args=args, train_dataset=dataset, loss=loss, evaluator=evaluator,
                                       callbacks=callbacks)
