@@ -89,11 +89,12 @@ def load_split(dataset: str, seed: int, max_eval_pairs: int | None = None) -> di
 
 
 def quality(dev_scores, dev_labels, test_scores, test_labels) -> dict[str, float]:
-    """ROC-AUC, accuracy, F1 at the dev-chosen threshold, and ECE of the dev-fitted probability head."""
+    """ROC-AUC, accuracy, F1 at the dev-chosen threshold (``--threshold-metric auto``), and ECE of the dev-fitted
+    probability head."""
     from textsiam.calibration import calibration_metrics, fit_calibration, probabilities
-    from textsiam.metrics import binary_metrics, choose_threshold
+    from textsiam.metrics import binary_metrics, choose_threshold, resolve_threshold_metric
 
-    threshold = choose_threshold(dev_scores, dev_labels)
+    threshold = choose_threshold(dev_scores, dev_labels, resolve_threshold_metric(dev_labels))  # textsiam's default
     metrics = binary_metrics(test_scores, test_labels, threshold)
     # The same scores cut where accuracy (not F1) is highest on dev: what --threshold-metric accuracy gives.
     accuracy_cut = choose_threshold(dev_scores, dev_labels, "accuracy")
@@ -317,8 +318,9 @@ def write_markdown(results: list[dict], path: Path, threads: int) -> None:
              f"Threads: {threads or 'textsiam default (free cores; lstm 1)'}; each row records its own. "
              "Threshold and calibration fitted on dev, figures on test. QQP: grouped split "
              "of qqp_merged.csv.gz; lcqmc: official train (10% held back as dev), official dev as test; lcqmc-halves: "
-             "all of official train, official dev cut in two halves given as --dev and --test. accuracy: at the "
-             "max-F1 dev threshold (the default); acc@acc: at the max-accuracy dev threshold.", "",
+             "all of official train, official dev cut in two halves given as --dev and --test. accuracy and F1: at "
+             "the default dev threshold (--threshold-metric auto: max-accuracy on a balanced dev such as LCQMC's, "
+             "max-F1 otherwise, e.g. QQP's); acc@acc: at the max-accuracy dev threshold.", "",
              "| data | method | train pairs | ROC-AUC | accuracy | acc@acc | F1 | ECE | train s | train pairs/s | "
              "encode sent/s | peak RSS MB | note |", "|" + "---|" * 13]
     for r in results:

@@ -73,6 +73,18 @@ def test_f1_and_accuracy_thresholds_differ_where_they_should():
         choose_threshold(scores, labels, "recall")
 
 
+def test_auto_threshold_metric_is_accuracy_on_a_balanced_dev_else_f1():
+    from textsiam.metrics import resolve_threshold_metric
+
+    def labels(positives: int) -> np.ndarray:
+        return np.array([1] * positives + [0] * (100 - positives))
+
+    assert [resolve_threshold_metric(labels(p)) for p in (50, 45, 55, 44, 56, 37, 90)] == [
+        "accuracy", "accuracy", "accuracy", "f1", "f1", "f1", "f1"]
+    assert resolve_threshold_metric(labels(50), "f1") == "f1"  # an explicit choice is kept
+    assert resolve_threshold_metric(labels(10), "accuracy") == "accuracy"
+
+
 def test_threshold_needs_both_classes_in_dev():
     with pytest.raises(TextsiamError, match="dev split"):
         choose_threshold(np.array([0.1, 0.2, 0.3]), np.array([1, 1, 0]))

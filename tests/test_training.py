@@ -9,6 +9,8 @@ import textsiam
 from textsiam.errors import TextsiamError
 from textsiam.training import TrainConfig, partial_dir, train
 
+from .conftest import write_pairs
+
 TINY_LSTM = {"embedding_dim": 16, "hidden_dim": 16}
 
 
@@ -67,6 +69,27 @@ def test_threshold_metric_accuracy_is_chosen_on_dev_and_saved(pairs_csv: Path, t
     assert model.threshold == pytest.approx(expected, abs=1e-5)
     with pytest.raises(TextsiamError, match="--threshold-metric"):
         tiny_lstm_config(pairs_csv, tmp_path / "n", threshold_metric="recall")
+
+
+@pytest.mark.parametrize("duplicate_share", [0.5, 0.3])
+def test_the_default_threshold_maximises_accuracy_on_a_balanced_dev_and_f1_otherwise(
+        duplicate_share: float, tmp_path: Path):
+    import pandas as pd
+
+    from textsiam.metrics import choose_threshold
+
+    rows = pd.read_csv(write_pairs(tmp_path / "all.csv", n_groups=12, seed=4))
+    dev = pd.concat([rows[rows["is_duplicate"] == 1].head(round(20 * duplicate_share)),
+                     rows[rows["is_duplicate"] == 0].head(round(20 * (1 - duplicate_share)))])
+    dev.to_csv(tmp_path / "dev.csv", index=False)
+    rows.drop(dev.index).to_csv(tmp_path / "train.csv", index=False)
+    model = train(tiny_lstm_config(tmp_path / "train.csv", tmp_path / "m", epochs=1, dev=str(tmp_path / "dev.csv")))
+    metric = "accuracy" if duplicate_share == 0.5 else "f1"
+    assert model.metadata["threshold_metric"] == metric
+    assert model.metadata["config"]["threshold_metric"] == "auto"
+    scores = model.score(dev["question1"].tolist(), dev["question2"].tolist())
+    assert model.threshold == pytest.approx(choose_threshold(scores, dev["is_duplicate"].to_numpy(), metric),
+                                            abs=1e-5)
 
 
 def test_bert_tower_learns(tiny_bert_dir: Path, tmp_path: Path):

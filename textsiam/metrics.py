@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from .choices import BALANCED_SHARE
 from .errors import TextsiamError
 
 MIN_DEV_PER_CLASS = 2
@@ -22,6 +23,16 @@ def check_dev_classes(positives: int, negatives: int, *, source: str = "") -> No
             f"pair(s); at least {MIN_DEV_PER_CLASS} of each are needed to choose a threshold. Use more data or a "
             "larger --dev-fraction."
         )
+
+
+def resolve_threshold_metric(labels: np.ndarray, metric: str = "auto") -> str:
+    """``metric``, with ``auto`` made concrete: ``accuracy`` when both classes are at least ``BALANCED_SHARE`` of
+    ``labels`` (errors of either kind are about as likely), else ``f1``."""
+    if metric != "auto":
+        return metric
+    positives = int(np.sum(np.asarray(labels) == 1))
+    rarer = min(positives, len(labels) - positives)
+    return "accuracy" if len(labels) and rarer / len(labels) >= BALANCED_SHARE else "f1"
 
 
 def choose_threshold(scores: np.ndarray, labels: np.ndarray, metric: str = "f1") -> float:

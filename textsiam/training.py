@@ -37,7 +37,7 @@ from .losses import (
     teacher_rows,
     training_rows,
 )
-from .metrics import binary_metrics, check_dev_classes, choose_threshold
+from .metrics import binary_metrics, check_dev_classes, choose_threshold, resolve_threshold_metric
 from .model import SiameseModel
 from .sampler import ProportionalBalancedBatchSampler, ResumedEpochCallback, sampler_for, world_size
 from .splits import grouped_split, with_sampled_negatives
@@ -333,16 +333,17 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     return model
 
 
-def finish(model: SiameseModel, dev: pd.DataFrame, test: pd.DataFrame, *, threshold_metric: str = "f1"
+def finish(model: SiameseModel, dev: pd.DataFrame, test: pd.DataFrame, *, threshold_metric: str = "auto"
            ) -> pd.DataFrame:
-    """Fit the threshold (maximising ``threshold_metric``) and probability head on dev, both frozen from here on,
-    then measure test once.
+    """Fit the threshold (maximising ``threshold_metric``; ``auto``: accuracy on a balanced dev, else F1) and the
+    probability head on dev, both frozen from here on, then measure test once.
 
     Returns the test pairs with their ``score`` and ``probability`` (for the report).
     """
     similarity = model.metadata["similarity"]
     dev_scores = model.score(dev["text1"].tolist(), dev["text2"].tolist(), show_progress_bar=len(dev) > 5000)
     dev_labels = dev["label"].to_numpy()
+    threshold_metric = resolve_threshold_metric(dev_labels, threshold_metric)
     model.metadata["threshold"] = choose_threshold(dev_scores, dev_labels, threshold_metric)
     model.metadata["threshold_metric"] = threshold_metric
     model.metadata["calibration"] = fit_calibration(dev_scores, dev_labels, similarity)

@@ -56,8 +56,9 @@ class TrainConfig:
     """Share of ``data`` in the dev split when no ``dev`` file is given."""
     test_fraction: float = 0.1
     """Share of ``data`` in the test split when no ``test`` file is given."""
-    threshold_metric: str = "f1"
-    """What the decision threshold maximises on dev: ``f1`` or ``accuracy`` (see ``choices.THRESHOLD_METRICS``)."""
+    threshold_metric: str = "auto"
+    """What the decision threshold maximises on dev: ``f1``, ``accuracy``, or ``auto``: accuracy when dev has about
+    as many duplicates as non-duplicates (each at least 45%), else F1 (see ``choices.THRESHOLD_METRICS``)."""
     text1: str | None = None
     """Column of the first text, when it is not detected."""
     text2: str | None = None

@@ -9,6 +9,7 @@ import typer
 
 from ..choices import (
     ARCHS,
+    BALANCED_SHARE,
     DEFAULT_LOSS,
     DEFAULT_MARGINS,
     DISTANCES,
@@ -64,8 +65,9 @@ def train_command(
     seed: int = typer.Option(42, help="Seed of the split, initialisation and batch order."),
     dev_fraction: float = typer.Option(0.1, help="Share of pairs in the dev split (threshold choice)."),
     test_fraction: float = typer.Option(0.1, help="Share of pairs in the test split."),
-    threshold_metric: str = typer.Option("f1", help="What the threshold maximises on dev: f1 (duplicates rarer "
-                                                    "than non-duplicates) or accuracy (about as many of each)."),
+    threshold_metric: str = typer.Option("auto", help="What the threshold maximises on dev: f1 (duplicates rarer "
+                                         "than non-duplicates), accuracy (about as many of each), or auto: accuracy "
+                                         f"when each class is at least {BALANCED_SHARE:.0%} of dev, else f1."),
     text1: str = typer.Option(None, show_default="detected", help="Column of the first text."),
     text2: str = typer.Option(None, show_default="detected", help="Column of the second text."),
     label: str = typer.Option(None, show_default="detected", help="Column of the 0/1 label."),
