@@ -129,7 +129,9 @@ def test_a_run_learns_its_tokenizer_once_and_every_process_and_resume_share_it(t
 
     def finish_learning() -> None:
         clock.sleep(1.0)
-        (other / saved.name).write_text(saved.read_text())
+        # as the learning process does: write aside, then rename (a plain write_text could be read half-written)
+        (other / (saved.name + ".tmp")).write_text(saved.read_text())
+        (other / (saved.name + ".tmp")).replace(other / saved.name)
 
     threading.Thread(target=finish_learning).start()
     waited = shared_tokenizer(texts, other, vocab_size=200)

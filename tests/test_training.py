@@ -253,13 +253,16 @@ def test_a_model_no_better_than_chance_is_flagged(tiny_bert_dir: Path, tmp_path:
         assert "no better than chance" not in caplog.text
 
 
-def test_graded_scores_train_the_cosine_loss(tiny_bert_dir: Path, tmp_path: Path):
+@pytest.mark.parametrize("loss", ["cosine", "cosent"])
+def test_graded_scores_train_the_cosine_and_cosent_losses(loss: str, tiny_bert_dir: Path, tmp_path: Path):
     path = tmp_path / "sts.csv"
     rows = [f"how do i learn topic{i},what is the best way to learn topic{i},{4 + i % 2}" for i in range(30)]
     rows += [f"how do i learn topic{i},how do i cook topic{i},{i % 2}.5" for i in range(30)]
     path.write_text("sentence1,sentence2,score\n" + "\n".join(rows) + "\n")
-    model = train(tiny_bert_config(path, tmp_path / "m", tiny_bert_dir, loss="cosine", label="score"))
-    assert model.metadata["loss"] == "cosine" and model.metadata["metrics"]["test"]["n"] > 0
+    model = train(tiny_bert_config(path, tmp_path / "m", tiny_bert_dir, loss=loss, label="score"))
+    assert model.metadata["loss"] == loss and model.metadata["metrics"]["test"]["n"] > 0
+    with pytest.raises(TextsiamError, match="--loss cosine or --loss cosent"):  # other losses need 0/1 labels
+        train(tiny_bert_config(path, tmp_path / "n", tiny_bert_dir, loss="online-contrastive", label="score"))
 
 
 def test_model_directory_follows_the_users_umask(tiny_bert_dir: Path, tmp_path: Path):
@@ -304,3 +307,15 @@ def test_chinese_and_cyrillic_pairs_train_evaluate_and_predict(tmp_path: Path):
     assert predicted.exit_code == 0, predicted.output
     scored = pd.read_csv(tmp_path / "out.csv")
     assert len(scored) == len(rows) and scored["probability"].between(0, 1).all()
+
+
+def test_a_resumed_optimizer_loads_onto_the_indexed_cpu_device_torchrun_gives(tmp_path: Path):
+    """Under torchrun on CPUs accelerate's device is cpu:0, the Trainer's map_location when it resumes."""
+    import torch
+
+    from textsiam.training import allow_indexed_cpu_location
+
+    torch.save({"step": torch.arange(3)}, tmp_path / "optimizer.pt")
+    allow_indexed_cpu_location()
+    state = torch.load(tmp_path / "optimizer.pt", map_location=torch.device("cpu", 0), weights_only=True)
+    assert state["step"].tolist() == [0, 1, 2] and state["step"].device.type == "cpu"

@@ -22,7 +22,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
 ECE_BINS = 10
-COSINE_DISTANCES = ("cosine", "unit-euclidean")
+# The distances the head of a cosine score may use (``distances``), with the words the model card gives them.
+COSINE_DISTANCES = {
+    "cosine": "1 − cosine similarity",
+    "unit-euclidean": "√(2 − 2·cosine similarity), the euclidean distance of the unit-length embeddings",
+}
 
 
 def distances(scores: np.ndarray, similarity: str, distance: str = "cosine") -> np.ndarray:
@@ -56,7 +60,7 @@ def fit_calibration(scores: np.ndarray, labels: np.ndarray, similarity: str) -> 
     For cosine scores the head is fitted with each of ``COSINE_DISTANCES`` (``fit_head``) and the one with the
     lower log loss is kept.
     """
-    candidates = COSINE_DISTANCES if similarity == "cosine" else ("negated-score",)
+    candidates = tuple(COSINE_DISTANCES) if similarity == "cosine" else ("negated-score",)
     fits = [fit_head(scores, labels, similarity, distance) for distance in candidates]
     return min(fits, key=lambda fit: fit[0])[1]
 

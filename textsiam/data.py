@@ -333,7 +333,7 @@ def map_labels(values: pd.Series, *, source: str = "the file", column: str = "la
     bad = np.flatnonzero(out < 0)
     if len(bad):
         graded = bool(((numbers[bad] >= 0) & (numbers[bad] <= 5)).all())
-        hint = " Graded similarity scores (0-1 or 0-5) can train with --loss cosine." if graded else ""
+        hint = " Graded similarity scores (0-1 or 0-5) can train with --loss cosine or --loss cosent." if graded else ""
         raise TextsiamError(f"{source}: column {column!r} has {len(bad)} label(s) that are not 0/1, "
                             f"yes/no, true/false or duplicate/not_duplicate: {_examples(values, bad)}.{hint}")
     return out
@@ -403,7 +403,7 @@ def read_pairs(data: str | Path, *, text1: str | None = None, text2: str | None 
     ``row`` is the 0-based data-row number in the file. Texts are ``clean_texts``; rows whose text is empty
     are dropped with a warning that names them, and rows read / used / rejected are logged. ``label`` is
     0/1 (see ``map_labels``), or -1 for every row where the file has no labels and ``require_label`` is
-    False. With ``graded=True`` (``--loss cosine``) labels may be similarity scores, 0-1 or 0-5 as in
+    False. With ``graded=True`` (``--loss cosine`` or ``cosent``) labels may be similarity scores, 0-1 or 0-5 as in
     STS-B, and come back as floats in [0, 1] (see ``graded_labels``); otherwise fractional labels are
     refused. A row that repeats the header (two files joined) is refused with its row number.
     """

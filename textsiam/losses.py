@@ -16,7 +16,7 @@ from sentence_transformers.sentence_transformer.losses.contrastive import Siames
 from sentence_transformers.sentence_transformer.losses.triplet import TripletDistanceMetric
 
 from .bce_loss import pair_distance
-from .choices import DEFAULT_MARGINS, DISTANCES, LOSSES
+from .choices import DEFAULT_MARGINS, DISTANCES, GRADED_LOSSES, LOSSES
 from .errors import TextsiamError, check_choice, check_positive
 from .text import group_key
 
@@ -73,7 +73,7 @@ class LossSpec:
     @property
     def similarity(self) -> str:
         """The similarity the trained embeddings are meant to be compared with (saved in the model)."""
-        if self.name in ("cosine", "in-batch-negatives", "cosent"):
+        if self.name in (*GRADED_LOSSES, "in-batch-negatives"):
             return "cosine"
         return self.distance  # contrastive, triplet and bce losses train the distance the model then compares
 
@@ -118,7 +118,7 @@ def training_rows(pairs: pd.DataFrame, spec: LossSpec, *, seed: int = 42, symmet
     """
     fmt = spec.row_format
     if fmt == "pairs":
-        label = pairs["label"].astype(np.float32 if spec.name in ("cosine", "cosent") else np.int64)
+        label = pairs["label"].astype(np.float32 if spec.name in GRADED_LOSSES else np.int64)
         return Dataset.from_dict({"text1": pairs["text1"].tolist(), "text2": pairs["text2"].tolist(),
                                   "label": label.tolist()})
     if fmt == "triplets":

@@ -153,8 +153,9 @@ def load(path_or_name: str | Path, *, device: str | None = None, int8: bool = Tr
     """
     from .hub import load_sentence_transformer, read_json, resolve_model
 
-    encoder = load_sentence_transformer(path_or_name, device=device)
-    metadata_file = Path(resolve_model(path_or_name)) / METADATA_FILE
+    resolved = resolve_model(path_or_name)
+    encoder = load_sentence_transformer(resolved, device=device)
+    metadata_file = Path(resolved) / METADATA_FILE
     metadata: dict[str, Any] = read_json(metadata_file) if metadata_file.is_file() else {}
     model = SiameseModel(encoder, metadata)
     runtime.fit_to_tower(metadata.get("tower"))

@@ -12,17 +12,14 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from .calibration import COSINE_DISTANCES
+
 CARD = "README.md"
 BEGIN, END = "<!-- textsiam: begin -->", "<!-- textsiam: end -->"
 METRICS = (("roc_auc", "ROC-AUC"), ("f1", "F1"), ("precision", "precision"), ("recall", "recall"),
            ("accuracy", "accuracy"), ("average_precision", "average precision"), ("brier", "Brier score"),
            ("ece", "ECE"))
 EXAMPLE = ("How do I learn Python?", "What is the best way to learn Python?")
-# The calibration distances of a cosine score (textsiam.calibration); other similarities are negated distances.
-COSINE_DISTANCE_TEXT = {
-    "cosine": "1 − cosine similarity",
-    "unit-euclidean": "√(2 − 2·cosine similarity), the euclidean distance of the unit-length embeddings",
-}
 
 
 def write_model_card(model_dir: str | Path, metadata: dict[str, Any]) -> None:
@@ -70,7 +67,7 @@ def calibration_rows(calibration: dict[str, Any] | None) -> list[str]:
     if not calibration:
         return ["| calibration | none: the model gives scores, not probabilities |"]
     similarity = str(calibration.get("similarity", "cosine"))
-    distance = (COSINE_DISTANCE_TEXT[str(calibration.get("distance", "cosine"))] if similarity == "cosine"
+    distance = (COSINE_DISTANCES[str(calibration.get("distance", "cosine"))] if similarity == "cosine"
                 else f"−({similarity} similarity)")
     return [f"| calibration | p(duplicate) = sigmoid(−w·d + b), d = {distance}, fitted on the dev split |",
             f"| w, b | {float(calibration['w']):.6g}, {float(calibration['b']):.6g} |"]

@@ -9,6 +9,8 @@ evaluates and saves.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -24,7 +26,7 @@ import pandas as pd
 
 from . import runtime
 from .calibration import calibration_metrics, fit_calibration, probabilities
-from .choices import TOWER_DEFAULTS
+from .choices import GRADED_LOSSES, TOWER_DEFAULTS
 from .data import read_pairs
 from .errors import TextsiamError
 from .files import apply_umask, check_output
@@ -61,7 +63,7 @@ def load_splits(config: TrainConfig) -> pd.DataFrame:
     replaces that split, and ``data`` then only supplies the others.
     """
     read = {"text1": config.text1, "text2": config.text2, "label": config.label, "encoding": config.encoding,
-            "graded": config.loss == "cosine"}  # cosine-similarity regression also learns from 0-1 / 0-5 scores
+            "graded": config.loss in GRADED_LOSSES}  # these also learn from 0-1 / 0-5 similarity scores
     pairs = read_pairs(config.data, require_label=False, **read)
     labelled = bool((pairs["label"] >= 0).all())
     config.resolve_loss(labelled)
@@ -229,6 +231,32 @@ def build_trainer(config: TrainConfig, encoder, dataset, loss, dev_pairs: pd.Dat
                                       callbacks=callbacks)
 
 
+def main_process_first():
+    """Under torchrun, accelerate's barrier: the main process runs the block before the others enter it."""
+    if world_size() == 1:
+        return contextlib.nullcontext()
+    from accelerate import PartialState
+
+    cuda = _has_cuda()  # the same process group the trainer's arguments ask for (gloo on a CPU)
+    return PartialState(cpu=not cuda, backend=None if cuda else "gloo").main_process_first()
+
+
+@functools.cache
+def allow_indexed_cpu_location() -> None:
+    """Let ``torch.load`` map storages to ``cpu:N``.
+
+    Under torchrun on CPUs accelerate gives each process the device ``cpu:0``, and the HF Trainer loads a resumed
+    optimizer with that as ``map_location``, which torch 2.13 refuses ("don't know how to restore data location").
+    This registers torch's own extension point for the location: the storage stays on the CPU.
+    """
+    import torch
+
+    def cpu_with_index(storage, location: str):
+        return storage if location.startswith("cpu:") else None
+
+    torch.serialization.register_package(5, lambda storage: None, cpu_with_index)
+
+
 def partial_dir(output: str | Path) -> Path:
     """Where a run keeps checkpoints until it finishes; the output directory appears only at the end."""
     output = Path(output)
@@ -266,10 +294,11 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     output = Path(config.output)
     work = partial_dir(output)
     main_process = int(os.environ.get("RANK", "0")) == 0
-    if main_process:
-        check_output(output, overwrite=config.overwrite)
-        if work.exists() and not config.resume:
-            shutil.rmtree(work)
+    with main_process_first():  # else a faster peer's tokenizer folder could be cleared away as stale
+        if main_process:
+            check_output(output, overwrite=config.overwrite)
+            if work.exists() and not config.resume:
+                shutil.rmtree(work)
     started = time.perf_counter()
     pairs = load_splits(config)
     fingerprint = run_fingerprint(config, pairs)
@@ -300,6 +329,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     checkpoint = last_complete_checkpoint(work / "checkpoints") if config.resume else None
     if checkpoint:
         logger.info("resuming from %s", checkpoint)
+        allow_indexed_cpu_location()
     elif config.resume:
         logger.info("--resume: no complete checkpoint in %s; starting from the beginning", work / "checkpoints")
     train_started = time.perf_counter()
