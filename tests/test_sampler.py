@@ -13,6 +13,7 @@ from textsiam.sampler import (
     ClusterGroupingBatchSampler,
     ClusterSeparatingBatchSampler,
     LengthGroupedBatchSampler,
+    ResumedEpochCallback,
     sampler_for,
 )
 
@@ -88,3 +89,29 @@ def test_sampler_is_chosen_per_loss():
     assert sampler_for("in-batch-negatives") is ClusterSeparatingBatchSampler
     assert sampler_for("batch-hard-triplet") is ClusterGroupingBatchSampler
     assert sampler_for("contrastive") is LengthGroupedBatchSampler
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_resumed_epoch_gets_its_own_batch_order_through_accelerates_wrappers(processes):
+    """On --resume the trainer iterates a SkipBatchSampler that drops set_epoch; the callback sets the epoch on
+    our sampler (under DDP behind accelerate's BatchSamplerShard) from the trainer's step count."""
+    from types import SimpleNamespace
+
+    from accelerate.data_loader import BatchSamplerShard, SkipBatchSampler
+    from torch.utils.data import DataLoader
+
+    sampler = LengthGroupedBatchSampler(pairs_dataset(), batch_size=16, seed=1)
+    sampler.processes = processes
+    sampler.set_epoch(1)
+    epoch_1 = list(sampler)
+    sampler.set_epoch(0)  # a fresh process: the sampler starts at epoch 0
+    outer = BatchSamplerShard(sampler, num_processes=2, process_index=0) if processes == 2 else sampler
+    loader = DataLoader(range(301), batch_sampler=outer)
+    steps_per_epoch = len(loader)
+    state = SimpleNamespace(global_step=steps_per_epoch + 3)  # killed 3 steps into the second epoch
+    ResumedEpochCallback().on_epoch_begin(SimpleNamespace(gradient_accumulation_steps=1), state, None,
+                                          train_dataloader=loader)
+    assert sampler.epoch == 1
+    resumed = list(SkipBatchSampler(outer, skip_batches=3))
+    expected = epoch_1 if processes == 1 else list(BatchSamplerShard(sampler, num_processes=2, process_index=0))
+    assert resumed == expected[3:]
