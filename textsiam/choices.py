@@ -20,10 +20,6 @@ TOWER_LOSSES = {"lstm": "cosent"}
 # STS-B), and the trained model is compared by cosine similarity.
 GRADED_LOSSES = ("cosine", "cosent")
 
-
-def default_loss(tower: str) -> str:
-    """The loss labelled pairs train with when the user chooses none."""
-    return TOWER_LOSSES.get(tower, DEFAULT_LOSS)
 DISTANCES = ("cosine", "euclidean", "manhattan")
 # What the decision threshold maximises on dev: F1 suits duplicates rarer than non-duplicates (the usual case);
 # accuracy weighs both errors alike and suits data with about as many of each. ``auto`` (the default) picks accuracy
@@ -53,3 +49,8 @@ TOWER_DEFAULTS: dict[str, dict[str, float]] = {
     "lstm": {"epochs": 8, "batch_size": 128, "learning_rate": 2e-3, "max_length": 48, "max_pair_passes": 620_000},
     "static": {"epochs": 5, "batch_size": 64, "learning_rate": 2e-2, "max_length": 256},
 }
+
+
+def default_loss(tower: str) -> str:
+    """The loss labelled pairs train with when the user chooses none."""
+    return TOWER_LOSSES.get(tower, DEFAULT_LOSS)
