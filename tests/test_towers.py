@@ -11,7 +11,14 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer import losses
 from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
-from textsiam.towers import build_encoder, learn_tokenizer, static_modules, unencodable, warn_unencodable
+from textsiam.towers import (
+    build_encoder,
+    learn_tokenizer,
+    static_modules,
+    tokenize_once,
+    unencodable,
+    warn_unencodable,
+)
 
 CHINESE = ["如何学习Python？", "怎样学好Python编程", "北京今天的天气怎么样", "今天北京天气如何", "这部电影好看吗"]
 CYRILLIC = ["Как выучить Python?", "Как лучше изучать Python", "Какая погода в Москве", "Погода в Москве сегодня"]
@@ -59,6 +66,29 @@ def test_tower_from_scratch_on_chinese_and_cyrillic_trains_saves_and_reloads_in_
     assert np.isfinite(expected).all() and (np.linalg.norm(expected, axis=1) > 0).all()
     # different Chinese questions get different vectors: the tower reads characters, not one unknown "word"
     assert np.abs(expected[0] - expected[2]).max() > 1e-4
+
+
+def test_while_training_the_static_tower_tokenizes_each_text_once_and_saves_its_real_tokenizer(tmp_path):
+    encoder = build_encoder("static", train_texts=(TEXTS[::2], TEXTS[1::2]), vocab_size=300, embedding_dim=16)
+    static = encoder[0]
+    tokenizer = static.tokenizer
+    expected = encoder.encode(TEXTS, convert_to_numpy=True)
+    calls = []
+    with tokenize_once(encoder):
+        cached = static.tokenizer
+        real_encode_batch = cached.tokenizer.encode_batch
+        cached.tokenizer = type("Counting", (), {"encode_batch": lambda _, texts, **kw: calls.append(list(texts))
+                                                 or real_encode_batch(texts, **kw)})()
+        first = encoder.encode(TEXTS + TEXTS[:3], convert_to_numpy=True)
+        second = encoder.encode(TEXTS[::-1], convert_to_numpy=True)
+        cached.tokenizer = tokenizer
+        encoder.save(str(tmp_path / "model"))
+    assert static.tokenizer is tokenizer  # the real tokenizer is back after training
+    assert len(calls) == 1 and sorted(calls[0]) == sorted(TEXTS)  # each distinct text once, never again
+    np.testing.assert_allclose(first[: len(TEXTS)], expected, atol=1e-6)
+    np.testing.assert_allclose(second, expected[::-1], atol=1e-6)
+    reloaded = SentenceTransformer(str(tmp_path / "model"), device="cpu")
+    np.testing.assert_allclose(reloaded.encode(TEXTS, convert_to_numpy=True), expected, atol=1e-6)
 
 
 def test_lstm_gives_identical_unknown_or_empty_texts_a_real_vector_and_similarity_one():

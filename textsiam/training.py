@@ -286,7 +286,7 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     Pass a TrainConfig or its fields as keywords, e.g. ``train(data="pairs.csv", tower="bert")``.
     Works under ``torchrun`` (DDP): every process trains, only the main process evaluates and saves.
     """
-    from .towers import build_encoder
+    from .towers import build_encoder, tokenize_once
 
     config = config or TrainConfig(**options)
     runtime.ensure_configured()
@@ -333,7 +333,8 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
     elif config.resume:
         logger.info("--resume: no complete checkpoint in %s; starting from the beginning", work / "checkpoints")
     train_started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    with tokenize_once(encoder):
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - train_started
     if not trainer.is_world_process_zero():
         return SiameseModel(encoder)
