@@ -11,6 +11,7 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.sentence_transformer import losses
 from sentence_transformers.sentence_transformer.modules import StaticEmbedding
 
+from textsiam.errors import TextsiamError
 from textsiam.towers import (
     build_encoder,
     learn_tokenizer,
@@ -96,6 +97,14 @@ def test_lstm_gives_identical_unknown_or_empty_texts_a_real_vector_and_similarit
     embeddings = encoder.encode(["如何学习？", "如何学习？", "", ""], convert_to_tensor=True)
     assert torch.isfinite(embeddings).all()
     assert encoder.similarity_pairwise(embeddings[[0, 2]], embeddings[[1, 3]]).min() > 0.999
+
+
+def test_the_whitespace_word_lstm_pools_by_the_mean_so_a_text_with_no_known_word_stays_finite():
+    encoder = build_encoder("lstm", arch="pseudo", train_texts=(OTHERS, OTHERS[::-1]), embedding_dim=8)
+    embeddings = encoder.encode(["", "如何学习", "How do I learn Python?"], task="text1", convert_to_tensor=True)
+    assert torch.isfinite(embeddings).all()
+    with pytest.raises(TextsiamError, match="max pooling needs the subword lstm"):
+        build_encoder("lstm", arch="pseudo", train_texts=(OTHERS, OTHERS), embedding_dim=8, pooling="max")
 
 
 def test_all_unknown_text_gives_a_finite_vector_and_a_warning_naming_its_row(caplog):

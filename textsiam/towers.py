@@ -306,12 +306,13 @@ def token_vectors(tokens: list[str], *, model_name: str | None = None, embedding
 def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, embeddings: str | None = None,
                  tokenizer: str = "wordpiece", vocab_size: int = 30_000, cjk_chars: bool = True,
                  max_token_chars: int | None = None, embedding_dim: int = 128, hidden_dim: int = 128,
-                 pooling: str = "max", max_length: int = 64, update_embeddings: bool = True, subwords: bool = True,
-                 seed: int = 42, tokenizer_store: Path | None = None) -> list:
+                 pooling: str | list[str] | None = None, max_length: int = 64, update_embeddings: bool = True,
+                 subwords: bool = True, seed: int = 42, tokenizer_store: Path | None = None) -> list:
     """Subword WordEmbeddings + BiLSTM + pooling; token vectors start from a teacher, GloVe or at random.
 
     Max pooling over the BiLSTM's states (as in InferSent) and 128 hidden units per direction: on LCQMC this beat
     mean pooling with 150 units by 0.010 ROC-AUC in less time (scripts/results/tower_experiments.md, round 6).
+    Whitespace words pool by the mean: a text with no known word has no token, and its max would be -inf.
 
     The tokenizer is learnt on the training texts (any script; no word is out of vocabulary) and puts
     ``[BOS]`` before every text, so an empty or all-unknown text still encodes to a real vector.
@@ -323,6 +324,10 @@ def lstm_modules(train_texts: Sequence[str], *, model_name: str | None = None, e
     from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
+    pooling = pooling or ("max" if subwords else "mean")
+    if not subwords and "max" in ([pooling] if isinstance(pooling, str) else pooling):
+        raise TextsiamError("max pooling needs the subword lstm: with whitespace words a text with no known word "
+                            "has no token to pool (its vector would be -inf). Use pooling 'mean'.")
     if subwords:
         vocabulary = shared_tokenizer(train_texts, tokenizer_store, kind=tokenizer, vocab_size=vocab_size,
                                       cjk_chars=cjk_chars, max_token_chars=max_token_chars)
