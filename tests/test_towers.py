@@ -92,6 +92,20 @@ def test_while_training_the_static_tower_tokenizes_each_text_once_and_saves_its_
     np.testing.assert_allclose(reloaded.encode(TEXTS, convert_to_numpy=True), expected, atol=1e-6)
 
 
+def test_a_loaded_subword_lstm_tokenizes_with_rust_and_encodes_as_plain_sentence_transformers(tmp_path):
+    import textsiam
+
+    encoder = build_encoder("lstm", train_texts=(TEXTS[::2], TEXTS[1::2]), vocab_size=300, embedding_dim=8)
+    encoder.save(str(tmp_path / "model"))
+    plain = SentenceTransformer(str(tmp_path / "model"), device="cpu")
+    loaded = textsiam.load(tmp_path / "model").encoder
+    wrapper = loaded[0].tokenizer
+    assert "tokenize" in vars(wrapper)  # the instance's Rust call, not the class's transformers call
+    for text in [*TEXTS, "", "ⴰⵣⵓⵍ"]:
+        assert wrapper.tokenize(text) == plain[0].tokenizer.tokenize(text)
+    np.testing.assert_allclose(loaded.encode(TEXTS), plain.encode(TEXTS), atol=1e-6)
+
+
 def test_lstm_gives_identical_unknown_or_empty_texts_a_real_vector_and_similarity_one():
     encoder = build_encoder("lstm", train_texts=(CYRILLIC, CYRILLIC[::-1]), vocab_size=200, embedding_dim=8)
     embeddings = encoder.encode(["如何学习？", "如何学习？", "", ""], convert_to_tensor=True)
