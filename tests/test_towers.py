@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from unittest.mock import Mock
 
 import numpy as np
 import pytest
@@ -74,17 +75,14 @@ def test_while_training_the_static_tower_tokenizes_each_text_once_and_saves_its_
     static = encoder[0]
     tokenizer = static.tokenizer
     expected = encoder.encode(TEXTS, convert_to_numpy=True)
-    calls = []
     with tokenize_once(encoder):
-        cached = static.tokenizer
-        real_encode_batch = cached.tokenizer.encode_batch
-        cached.tokenizer = type("Counting", (), {"encode_batch": lambda _, texts, **kw: calls.append(list(texts))
-                                                 or real_encode_batch(texts, **kw)})()
+        counting = static.tokenizer.tokenizer = Mock(wraps=tokenizer)  # the real tokenizer, its calls recorded
         first = encoder.encode(TEXTS + TEXTS[:3], convert_to_numpy=True)
         second = encoder.encode(TEXTS[::-1], convert_to_numpy=True)
-        cached.tokenizer = tokenizer
+        static.tokenizer.tokenizer = tokenizer
         encoder.save(str(tmp_path / "model"))
     assert static.tokenizer is tokenizer  # the real tokenizer is back after training
+    calls = [list(call.args[0]) for call in counting.encode_batch.call_args_list]
     assert len(calls) == 1 and sorted(calls[0]) == sorted(TEXTS)  # each distinct text once, never again
     np.testing.assert_allclose(first[: len(TEXTS)], expected, atol=1e-6)
     np.testing.assert_allclose(second, expected[::-1], atol=1e-6)
