@@ -74,15 +74,22 @@ def resolve_model(name: str | Path) -> str:
 
 
 def load_sentence_transformer(name_or_dir: str | Path, *, device: str | None = None, **kwargs: Any):
-    """Resolve ``name_or_dir`` and load it as a SentenceTransformer under the safe loading rule."""
+    """Resolve ``name_or_dir`` and load it as a SentenceTransformer under the safe loading rule.
+
+    A saved subword lstm's tokenizer is switched to the Rust tokenizer's own call (``towers.tokenize_with_rust``:
+    the same ids, faster), whichever textsiam path loads it: ``textsiam.load``, a ``--model`` or a teacher.
+    """
     from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import WordEmbeddings
+
+    from .towers import tokenize_with_rust
 
     resolved = resolve_model(name_or_dir)
     if Path(resolved).exists():
         check_model_dir(Path(resolved))  # a file instead of a directory is refused there
     try:
-        return SentenceTransformer(resolved, device=device or "cpu", trust_remote_code=False,
-                                   model_kwargs={"use_safetensors": True}, **kwargs)
+        model = SentenceTransformer(resolved, device=device or "cpu", trust_remote_code=False,
+                                    model_kwargs={"use_safetensors": True}, **kwargs)
     except TextsiamError:
         raise
     except Exception as exc:
@@ -91,6 +98,10 @@ def load_sentence_transformer(name_or_dir: str | Path, *, device: str | None = N
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise TextsiamError(f"{name_or_dir}: cannot load as a SentenceTransformer {where}: "
                             f"{type(exc).__name__}: {detail}") from exc
+    for module in model.modules():
+        if isinstance(module, WordEmbeddings):
+            tokenize_with_rust(module)
+    return model
 
 
 def check_model_dir(path: Path) -> None:

@@ -151,18 +151,12 @@ def load(path_or_name: str | Path, *, device: str | None = None, int8: bool = Tr
     directory is ever run, and the offline MiniLM package stands in for MiniLM's Hub names. The directory's int8
     export (``textsiam export --int8``) is used when present, unless ``int8=False``.
     """
-    from sentence_transformers.sentence_transformer.modules import WordEmbeddings
-
     from .hub import load_sentence_transformer, read_json, resolve_model
-    from .towers import tokenize_with_rust
 
     resolved = resolve_model(path_or_name)
     encoder = load_sentence_transformer(resolved, device=device)
     metadata_file = Path(resolved) / METADATA_FILE
     metadata: dict[str, Any] = read_json(metadata_file) if metadata_file.is_file() else {}
-    for module in encoder.modules():
-        if isinstance(module, WordEmbeddings):
-            tokenize_with_rust(module)
     model = SiameseModel(encoder, metadata)
     runtime.fit_to_tower(metadata.get("tower"))
     from .export import use_int8

@@ -401,8 +401,8 @@ def tokenize_with_rust(word_embeddings: WordEmbeddings) -> None:
 
     The ids are the same as those of sentence-transformers' built-in wrapper, which goes through the transformers call
     (16.9 vs 38.5 µs a text). This also ignores the ``task=`` that the trainer's collator passes down, which the
-    wrapper refuses. Applied when the tower is built and when ``textsiam.load`` reads it; plain
-    ``SentenceTransformer(path)`` keeps the wrapper's own (slower) call.
+    wrapper refuses. Applied when the tower is built and whenever textsiam loads it
+    (``hub.load_sentence_transformer``); plain ``SentenceTransformer(path)`` keeps the wrapper's own (slower) call.
     """
     wrapper = word_embeddings.tokenizer
     backend = getattr(getattr(wrapper, "tokenizer", None), "backend_tokenizer", None)
