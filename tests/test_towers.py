@@ -187,3 +187,11 @@ def test_a_run_learns_its_tokenizer_once_and_every_process_and_resume_share_it(t
     threading.Thread(target=finish_learning).start()
     waited = shared_tokenizer(texts, other, vocab_size=200)
     assert waited.get_vocab() == first.get_vocab()
+
+
+def test_lstm_token_vectors_from_a_teacher_have_the_lstm_embedding_size(tiny_bert_dir):
+    pytest.importorskip("model2vec")
+    encoder = build_encoder("lstm", model_name=str(tiny_bert_dir), train_texts=(TEXTS[::2], TEXTS[1::2]),
+                            vocab_size=300, embedding_dim=8)
+    assert encoder[0].emb_layer.weight.shape[1] == 8
+    assert np.isfinite(encoder.encode(["how do i learn python", "如何学习"])).all()

@@ -273,15 +273,17 @@ def token_vectors(tokens: list[str], *, model_name: str | None = None, embedding
                   embedding_dim: int = 128, seed: int = 42) -> np.ndarray:
     """One starting vector per token (``tokens`` in id order; id 0 is padding).
 
-    From a teacher (``model_name``): its model2vec distillation's embedding of the token's text. From GloVe
-    (``embeddings``): the word's vector where the token is a GloVe word. Tokens either leaves out, and all
+    From a teacher (``model_name``): its model2vec distillation's embedding of the token's text, reduced to
+    ``embedding_dim`` dimensions by the distillation's PCA. From GloVe (``embeddings``): the word's vector where
+    the token is a GloVe word (GloVe's own size). Tokens either leaves out, and all
     tokens with neither, start random at the scale of the known vectors.
     """
     words = [token.removeprefix("##") for token in tokens]
     rng = np.random.default_rng(seed)
     known = np.zeros(len(tokens), dtype=bool)
     if model_name:
-        teacher = SentenceTransformer(modules=static_modules([], model_name=model_name), device="cpu")
+        teacher = SentenceTransformer(modules=static_modules([], model_name=model_name, embedding_dim=embedding_dim),
+                                      device="cpu")
         vectors = teacher.encode(words, batch_size=1024, convert_to_numpy=True)
         known = np.linalg.norm(vectors, axis=1) > 0
     elif embeddings:
