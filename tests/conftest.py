@@ -16,6 +16,18 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_pairs.csv"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def lstm_starts_at_random():
+    """Tests build tiny models: the default lstm starts from random vectors, not from the installed MiniLM.
+
+    Session-wide, so module-scoped fixtures that train get it too. test_training_args.py and test_training.py
+    set ``hub.LSTM_START_MODEL`` back where they test the real default.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("textsiam.hub.LSTM_START_MODEL", None)
+        yield
+
+
 def shared_file(relative: str) -> Path:
     """A file under ../shared/data, or skip the test with the reason when it is absent (fresh clones)."""
     path = SHARED_DATA / relative

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from sentence_transformers import SentenceTransformer
 
@@ -163,6 +164,24 @@ def test_lstm_with_a_teacher_learns_from_its_embeddings(pairs_csv: Path, tiny_be
     assert SentenceTransformer(str(tmp_path / "m")).encode(["how do i learn python"]).shape == (1, 32)
     with pytest.raises(TextsiamError, match="--teacher works with --arch siamese only"):
         train(tiny_lstm_config(pairs_csv, tmp_path / "m2", arch="pseudo", teacher=str(teacher_dir)))
+
+
+def test_the_default_lstm_starts_from_the_english_model_on_english_texts_only(tiny_bert_dir: Path, tmp_path: Path,
+                                                                                 monkeypatch):
+    from textsiam import hub
+
+    monkeypatch.setattr(hub, "LSTM_START_MODEL", str(tiny_bert_dir))  # stands in for the installed MiniLM
+    monkeypatch.setattr(hub, "minilm_installed", lambda: True)
+    english = train(tiny_lstm_config(write_pairs(tmp_path / "en.csv"), tmp_path / "en", epochs=1))
+    assert english.metadata["config"]["model"] == str(tiny_bert_dir)
+    chinese = tmp_path / "zh.csv"
+    topics = [chr(0x4E00 + 37 * i) + chr(0x4E10 + 53 * i) for i in range(60)]  # 60 two-character "words"
+    rows = [(f"如何学习{t}", f"怎样学好{t}", 1) for t in topics[:30]]
+    rows += [(f"如何学习{t}", f"哪里能买{u}", 0) for t, u in zip(topics[:30], topics[30:], strict=True)]
+    pd.DataFrame(rows, columns=["question1", "question2", "is_duplicate"]).to_csv(chinese, index=False)
+    assert train(tiny_lstm_config(chinese, tmp_path / "zh", epochs=1)).metadata["config"]["model"] is None
+    scratch = train(tiny_lstm_config(tmp_path / "en.csv", tmp_path / "none", epochs=1, model="none"))
+    assert scratch.metadata["config"]["model"] is None
 
 
 def tiny_bert_config(data, output: Path, model_dir: Path, **overrides) -> TrainConfig:

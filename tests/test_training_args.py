@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from textsiam import hub
 from textsiam.choices import TOWER_DEFAULTS
 from textsiam.errors import TextsiamError
 from textsiam.hub import DEFAULT_BERT
@@ -44,7 +45,35 @@ def test_a_tower_alone_gets_its_defaults(tower):
     for name, value in TOWER_DEFAULTS[tower].items():
         if hasattr(config, name):
             assert getattr(config, name) == value
-    assert config.model == (DEFAULT_BERT if tower == "bert" else None)
+    assert config.model == (DEFAULT_BERT if tower == "bert" else None)  # conftest: the lstm starts at random
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_lstm_starts_from_the_installed_minilm_on_latin_script_texts(monkeypatch, installed: bool):
+    monkeypatch.setattr(hub, "LSTM_START_MODEL", "minilm")
+    monkeypatch.setattr(hub, "minilm_installed", lambda: installed)
+    english, french = ["How do I learn Python?"] * 3, ["Où est la gare, s'il vous plaît ? Déjà vu."] * 3
+    assert hub.default_model("lstm", english) == hub.default_model("lstm", french) == ("minilm" if installed else None)
+    for other in (["如何学习Python？"], ["Как выучить язык?"], ["?!", ""], []):
+        assert hub.default_model("lstm", other) is None
+    assert hub.default_model("lstm", english, embeddings="glove") is None  # GloVe vectors instead
+    assert hub.default_model("static", english) is None
+    assert hub.default_model("bert") == DEFAULT_BERT
+
+
+def test_model_none_means_from_scratch():
+    assert TrainConfig(tower="lstm", model="none").model is None
+    assert not TrainConfig(tower="lstm", model="none").default_model  # train() leaves it so
+    assert TrainConfig(tower="static", model="None").model is None
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"tower": "bert", "model": "none"}, "--tower bert needs a pretrained --model"),
+    ({"tower": "lstm", "model": "minilm", "embeddings": "glove"}, "give one of them"),
+])
+def test_contradictory_starting_points_are_refused(overrides: dict, message: str):
+    with pytest.raises(TextsiamError, match=message):
+        TrainConfig(**overrides)
 
 
 @pytest.mark.parametrize("tower, labelled, expected", [("lstm", True, "cosent"), ("static", True, "online-contrastive"),

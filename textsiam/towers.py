@@ -224,6 +224,7 @@ def static_modules(train_texts: Sequence[str], *, model_name: str | None = None,
         source = resolve_model(model_name)
         if Path(source).is_dir():
             check_model_dir(Path(source))
+        logger.info("distilling %d-dimensional static vectors from %s (model2vec)", embedding_dim, model_name)
         try:
             static = StaticEmbedding.from_distillation(source, device="cpu", pca_dims=embedding_dim)
         except ImportError:
@@ -300,8 +301,9 @@ def token_vectors(tokens: list[str], *, model_name: str | None = None, embedding
     scale = float(vectors[known].std()) if known.any() else 0.3
     vectors[~known] = rng.normal(0, scale, (int((~known).sum()), vectors.shape[1]))
     vectors[0] = 0.0  # padding
-    logger.info("token vectors: %d tokens, %d from %s", len(tokens), int(known.sum()),
-                model_name or embeddings or "nothing (random)")
+    logger.info("token vectors: %d tokens, %d from %s%s", len(tokens), int(known.sum()),
+                model_name or embeddings or "nothing (random)",
+                " (--model none: start at random)" if model_name else "")
     return vectors.astype(np.float32)
 
 

