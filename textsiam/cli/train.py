@@ -47,8 +47,8 @@ def train_command(
     distance: str = typer.Option("cosine", help=f"Distance of contrastive/triplet losses: {' | '.join(DISTANCES)}."),
     margin: float = typer.Option(None, show_default=", ".join(f"{m:g} {d}" for d, m in DEFAULT_MARGINS.items()),
                                  help="Margin of contrastive/triplet losses, in units of --distance."),
-    model: str = typer.Option(None, show_default=f"{DEFAULT_BERT} for bert and lstm (lstm: when the offline "
-                                                 "package is installed); none for static",
+    model: str = typer.Option(None, show_default=f"{DEFAULT_BERT} for bert; for lstm too on Latin-script texts "
+                                                 "when its offline package is installed; none for static",
                               help="bert: the checkpoint to fine-tune (Hub name or dir); static: a "
                                    "sentence-transformer to distil the starting vectors from (model2vec); lstm: one "
                                    "whose static distillation initialises the token vectors. 'none': lstm and "
