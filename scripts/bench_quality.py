@@ -321,7 +321,7 @@ def run_child(method: str, dataset: str, args) -> dict:
 
     runtime.configure(args.threads)  # None: textsiam's default (free cores; the lstm tower then takes one)
     parts = load_split(dataset, args.seed, args.max_eval_pairs)
-    if method in ("static", "static-scratch", "lstm", "lstm-scratch", "bert"):
+    if method not in RUNNERS:  # a textsiam tower
         result = run_tower(method, dataset, parts, args)
     else:
         limit = args.bert_train_pairs if method == "st-recipe" else args.max_train_pairs

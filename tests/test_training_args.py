@@ -45,7 +45,7 @@ def test_a_tower_alone_gets_its_defaults(tower):
     for name, value in TOWER_DEFAULTS[tower].items():
         if hasattr(config, name):
             assert getattr(config, name) == value
-    assert config.model == (DEFAULT_BERT if tower == "bert" else None)  # conftest: the lstm starts at random
+    assert config.model == (DEFAULT_BERT if tower == "bert" else None)  # the lstm's: set by train() from the texts
 
 
 @pytest.mark.parametrize("installed", [True, False])
